@@ -602,10 +602,10 @@ func TestFromInt(t *testing.T) {
 
 func TestStripZeros(t *testing.T) {
 	tests := []struct {
-		mant            int64
-		scale           uint8
-		wantM           int64
-		wantS           uint8
+		mant  int64
+		scale uint8
+		wantM int64
+		wantS uint8
 	}{
 		{1500, 3, 15, 1},
 		{0, 5, 0, 0},

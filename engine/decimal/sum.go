@@ -18,6 +18,20 @@ type Sum struct {
 	spill *Big // overflowed partial sums; nil until the first overflow
 }
 
+// TryAdd is Add's fast path alone, small enough to inline into a caller's
+// loop: it adds a value at the running scale when that does not overflow and
+// reports whether it did. On false nothing changed and the caller calls Add.
+// (Add itself cannot inline: the call to its slow path alone exceeds the
+// compiler's inlining budget.)
+func (s *Sum) TryAdd(mant int64, scale uint8) bool {
+	r := s.mant + mant
+	ok := scale == s.scale && (r^s.mant)&(r^mant) >= 0
+	if ok {
+		s.mant = r
+	}
+	return ok
+}
+
 // Add adds mant*10^-scale.
 func (s *Sum) Add(mant int64, scale uint8) {
 	r := s.mant + mant
