@@ -10,8 +10,8 @@ package decimal
 
 import (
 	"sync"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/cockroachdb/apd/v3"
 	shop "github.com/shopspring/decimal"
