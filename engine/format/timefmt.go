@@ -1,0 +1,244 @@
+package format
+
+import "time"
+
+const msPerDay = 86_400_000
+
+// parseISO parses an RFC 3339 / ISO 8601 timestamp into epoch milliseconds:
+// "2023-11-14", "2023-11-14T22:13", "2023-11-14T22:13:20", with a fraction
+// of any length (truncated to milliseconds), a 'T', 't' or ' ' between date
+// and time, and an optional zone "Z", "+02:00", "+0200" or "+02". A missing
+// zone means UTC. Hand-written because time.Parse needs one layout per
+// variant and costs several times more per value.
+func parseISO(b []byte) (ms int64, msg string, off int) {
+	i := 0
+	num := func(n int, what string) (int, bool) {
+		v := 0
+		for k := 0; k < n; k++ {
+			if i >= len(b) || b[i]-'0' > 9 {
+				if i >= len(b) {
+					msg, off = "timestamp: expected "+what+", found end of text", i
+				} else {
+					msg, off = "timestamp: expected "+what+", found "+quoteByte(b[i]), i
+				}
+				return 0, false
+			}
+			v = v*10 + int(b[i]-'0')
+			i++
+		}
+		return v, true
+	}
+	lit := func(c byte) bool {
+		if i < len(b) && b[i] == c {
+			i++
+			return true
+		}
+		if i >= len(b) {
+			msg, off = "timestamp: expected "+quoteByte(c)+", found end of text", i
+		} else {
+			msg, off = "timestamp: expected "+quoteByte(c)+", found "+quoteByte(b[i]), i
+		}
+		return false
+	}
+	y, ok := num(4, "a 4-digit year")
+	if !ok || !lit('-') {
+		return 0, msg, off
+	}
+	monOff := i
+	mo, ok := num(2, "a 2-digit month")
+	if !ok || !lit('-') {
+		return 0, msg, off
+	}
+	dayOff := i
+	d, ok := num(2, "a 2-digit day")
+	if !ok {
+		return 0, msg, off
+	}
+	if mo < 1 || mo > 12 {
+		return 0, "timestamp: month out of range", monOff
+	}
+	if d < 1 || d > daysIn(y, mo) {
+		return 0, "timestamp: day out of range", dayOff
+	}
+	ms = daysFromCivil(y, mo, d) * msPerDay
+	if i == len(b) {
+		return ms, "", 0
+	}
+	if c := b[i]; c != 'T' && c != 't' && c != ' ' {
+		return 0, "timestamp: expected 'T' or end of text after the date, found " + quoteByte(c), i
+	}
+	i++
+	hOff := i
+	h, ok := num(2, "a 2-digit hour")
+	if !ok || !lit(':') {
+		return 0, msg, off
+	}
+	mOff := i
+	mi, ok := num(2, "2-digit minutes")
+	if !ok {
+		return 0, msg, off
+	}
+	sec, sOff := 0, i
+	fracMs := 0
+	if i < len(b) && b[i] == ':' {
+		i++
+		sOff = i
+		if sec, ok = num(2, "2-digit seconds"); !ok {
+			return 0, msg, off
+		}
+		if i < len(b) && (b[i] == '.' || b[i] == ',') {
+			i++
+			start := i
+			for ; i < len(b) && b[i]-'0' <= 9; i++ {
+				if k := i - start; k < 3 {
+					fracMs = fracMs*10 + int(b[i]-'0')
+				}
+			}
+			n := i - start
+			if n == 0 {
+				return 0, "timestamp: expected fraction digits", i
+			}
+			for ; n < 3; n++ {
+				fracMs *= 10
+			}
+		}
+	}
+	switch {
+	case h > 23:
+		return 0, "timestamp: hour out of range", hOff
+	case mi > 59:
+		return 0, "timestamp: minutes out of range", mOff
+	case sec > 59:
+		return 0, "timestamp: seconds out of range", sOff
+	}
+	ms += int64(((h*60+mi)*60+sec)*1000 + fracMs)
+	if i == len(b) {
+		return ms, "", 0
+	}
+	switch c := b[i]; c {
+	case 'Z', 'z':
+		i++
+	case '+', '-':
+		i++
+		zOff := i
+		zh, ok := num(2, "a 2-digit zone hour")
+		if !ok {
+			return 0, msg, off
+		}
+		zm := 0
+		if i < len(b) {
+			if b[i] == ':' {
+				i++
+			}
+			if zm, ok = num(2, "2-digit zone minutes"); !ok {
+				return 0, msg, off
+			}
+		}
+		if zh > 23 || zm > 59 {
+			return 0, "timestamp: zone offset out of range", zOff
+		}
+		zoneMs := int64(zh*60+zm) * 60_000
+		if c == '+' {
+			ms -= zoneMs
+		} else {
+			ms += zoneMs
+		}
+	default:
+		return 0, "timestamp: expected a zone ('Z' or +hh:mm) or end of text, found " + quoteByte(c), i
+	}
+	if i != len(b) {
+		return 0, "timestamp: unexpected " + quoteByte(b[i]) + " after the zone", i
+	}
+	return ms, "", 0
+}
+
+func isLeap(y int) bool { return y%4 == 0 && (y%100 != 0 || y%400 == 0) }
+
+func daysIn(y, m int) int {
+	switch m {
+	case 2:
+		if isLeap(y) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
+
+// daysFromCivil is days since 1970-01-01 of a proleptic Gregorian date
+// (Howard Hinnant's algorithm, exact for every year).
+func daysFromCivil(y, m, d int) int64 {
+	if m <= 2 {
+		y--
+	}
+	era := y
+	if era < 0 {
+		era -= 399
+	}
+	era /= 400
+	yoe := y - era*400
+	mp := m - 3
+	if m <= 2 {
+		mp = m + 9
+	}
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return int64(era)*146097 + int64(doe) - 719468
+}
+
+// civilFromDays is the inverse of daysFromCivil.
+func civilFromDays(z int64) (y int64, m, d int) {
+	z += 719468
+	era := z
+	if era < 0 {
+		era -= 146096
+	}
+	era /= 146097
+	doe := z - era*146097
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
+	y = yoe + era*400
+	doy := doe - (365*yoe + yoe/4 - yoe/100)
+	mp := (5*doy + 2) / 153
+	d = int(doy - (153*mp+2)/5 + 1)
+	if mp < 10 {
+		m = int(mp + 3)
+	} else {
+		m = int(mp - 9)
+	}
+	if m <= 2 {
+		y++
+	}
+	return y, m, d
+}
+
+// appendTimestamp appends ms as RFC 3339 UTC with milliseconds
+// ("2023-11-14T22:13:20.123Z").
+func appendTimestamp(dst []byte, ms int64) []byte {
+	days := ms / msPerDay
+	rem := ms % msPerDay
+	if rem < 0 {
+		days--
+		rem += msPerDay
+	}
+	y, mo, d := civilFromDays(days)
+	if y < 0 || y > 9999 {
+		// Outside four-digit years RFC 3339 has no form; the time package
+		// writes an extended year, which is at least unambiguous.
+		return time.UnixMilli(ms).UTC().AppendFormat(dst, "2006-01-02T15:04:05.000Z07:00")
+	}
+	r := int(rem)
+	h, r := r/3_600_000, r%3_600_000
+	mi, r := r/60_000, r%60_000
+	s, frac := r/1000, r%1000
+	yy := int(y)
+	return append(dst,
+		byte('0'+yy/1000), byte('0'+yy/100%10), byte('0'+yy/10%10), byte('0'+yy%10), '-',
+		byte('0'+mo/10), byte('0'+mo%10), '-',
+		byte('0'+d/10), byte('0'+d%10), 'T',
+		byte('0'+h/10), byte('0'+h%10), ':',
+		byte('0'+mi/10), byte('0'+mi%10), ':',
+		byte('0'+s/10), byte('0'+s%10), '.',
+		byte('0'+frac/100), byte('0'+frac/10%10), byte('0'+frac%10), 'Z')
+}
