@@ -33,7 +33,9 @@ case "$name" in
     ldflags="-X helm.sh/helm/v3/internal/version.version=${HELM_VERSION}" ;;
   kubeconform)
     pkg=github.com/yannh/kubeconform/cmd/kubeconform
-    version=$KUBECONFORM_VERSION ;;
+    version=$KUBECONFORM_VERSION
+    # Its -v prints "development" unless stamped.
+    ldflags="-X main.version=${KUBECONFORM_VERSION}" ;;
   *) usage ;;
 esac
 
