@@ -41,6 +41,11 @@ dir) with exit status 0; a second signal stops it at once.`,
   kcat -b 127.0.0.1:9092 -t trades -P < trades.jsonl`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			// The library reads 0 as "the default"; a user who types 0
+			// made a mistake.
+			if cfg.Partitions < 1 || cfg.Partitions > broker.MaxPartitions {
+				return fmt.Errorf("--partitions %d: must be between 1 and %d", cfg.Partitions, broker.MaxPartitions)
+			}
 			var level slog.Level
 			if err := level.UnmarshalText([]byte(logLevel)); err != nil {
 				return fmt.Errorf("--log-level %q: want debug, info, warn or error", logLevel)
