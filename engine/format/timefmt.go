@@ -1,6 +1,10 @@
 package format
 
-import "time"
+import "strconv"
+
+// maxYear bounds parsed years so that milliseconds stay inside int64
+// (about 292 million years each side of 1970).
+const maxYear = 290_000_000
 
 const msPerDay = 86_400_000
 
@@ -11,7 +15,7 @@ const msPerDay = 86_400_000
 // zone means UTC. Hand-written because time.Parse needs one layout per
 // variant and costs several times more per value.
 func parseISO(b []byte) (ms int64, msg string, off int) {
-	i := 0
+	i, ok := 0, false
 	num := func(n int, what string) (int, bool) {
 		v := 0
 		for k := 0; k < n; k++ {
@@ -40,8 +44,28 @@ func parseISO(b []byte) (ms int64, msg string, off int) {
 		}
 		return false
 	}
-	y, ok := num(4, "a 4-digit year")
-	if !ok || !lit('-') {
+	var y int
+	if i < len(b) && (b[i] == '+' || b[i] == '-') {
+		// ISO 8601 expanded years ("+10000", "-0001"), as appendTimestamp
+		// writes the years RFC 3339 cannot.
+		neg := b[i] == '-'
+		i++
+		start := i
+		for ; i < len(b) && b[i]-'0' <= 9; i++ {
+			if y = y*10 + int(b[i]-'0'); y > maxYear {
+				return 0, "timestamp: year out of range", start
+			}
+		}
+		if i-start < 4 {
+			return 0, "timestamp: expected at least 4 year digits after the sign", start
+		}
+		if neg {
+			y = -y
+		}
+	} else if y, ok = num(4, "a 4-digit year"); !ok {
+		return 0, msg, off
+	}
+	if !lit('-') {
 		return 0, msg, off
 	}
 	monOff := i
@@ -224,17 +248,28 @@ func appendTimestamp(dst []byte, ms int64) []byte {
 	}
 	y, mo, d := civilFromDays(days)
 	if y < 0 || y > 9999 {
-		// Outside four-digit years RFC 3339 has no form; the time package
-		// writes an extended year, which is at least unambiguous.
-		return time.UnixMilli(ms).UTC().AppendFormat(dst, "2006-01-02T15:04:05.000Z07:00")
+		// RFC 3339 has no form for these years: write the ISO 8601
+		// expanded form (a sign and at least four digits), which parseISO
+		// reads back.
+		if y < 0 {
+			dst = append(dst, '-')
+			y = -y
+		} else {
+			dst = append(dst, '+')
+		}
+		for p := int64(1000); p > 1 && y < p; p /= 10 {
+			dst = append(dst, '0')
+		}
+		dst = strconv.AppendInt(dst, y, 10)
+	} else {
+		yy := int(y)
+		dst = append(dst, byte('0'+yy/1000), byte('0'+yy/100%10), byte('0'+yy/10%10), byte('0'+yy%10))
 	}
 	r := int(rem)
 	h, r := r/3_600_000, r%3_600_000
 	mi, r := r/60_000, r%60_000
 	s, frac := r/1000, r%1000
-	yy := int(y)
-	return append(dst,
-		byte('0'+yy/1000), byte('0'+yy/100%10), byte('0'+yy/10%10), byte('0'+yy%10), '-',
+	return append(dst, '-',
 		byte('0'+mo/10), byte('0'+mo%10), '-',
 		byte('0'+d/10), byte('0'+d%10), 'T',
 		byte('0'+h/10), byte('0'+h%10), ':',
