@@ -15,6 +15,9 @@ type Node interface {
 // Script is a whole SQL text: statements separated by ';'.
 type Script struct {
 	Statements []Statement
+	// Dangling holds annotations written after the last statement: they
+	// belong to no statement, and are kept so that none is lost silently.
+	Dangling []Annotation
 }
 
 // Statement is a top-level statement.
@@ -81,21 +84,26 @@ type SelectStmt struct {
 // WITH properties of the name).
 type CreateAsStmt struct {
 	StmtBase
-	Kind   RelationKind
-	Name   *Ident
-	Select *SelectStmt
-	With   []Property // WITH after the SELECT belongs to Select.With; this is CREATE ... WITH (...) AS
+	Kind        RelationKind
+	OrReplace   bool // CREATE OR REPLACE
+	IfNotExists bool // CREATE STREAM IF NOT EXISTS name
+	Name        *Ident
+	Select      *SelectStmt
+	With        []Property // WITH after the SELECT belongs to Select.With; this is CREATE ... WITH (...) AS
+	WithPos     token.Pos  // of that WITH; zero when absent
 }
 
 // CreateSourceStmt declares a source: CREATE STREAM|TABLE name [(col type, ...)]
 // WITH (...). Columns may be omitted and are then inferred from data.
 type CreateSourceStmt struct {
 	StmtBase
-	Kind    RelationKind
-	Name    *Ident
-	Columns []ColumnDef
-	With    []Property
-	WithPos token.Pos
+	Kind        RelationKind
+	OrReplace   bool // CREATE OR REPLACE
+	IfNotExists bool // CREATE STREAM IF NOT EXISTS name
+	Name        *Ident
+	Columns     []ColumnDef
+	With        []Property
+	WithPos     token.Pos
 }
 
 // ColumnDef is one `name TYPE` of a CREATE column list.
@@ -144,6 +152,7 @@ type SelectItem struct {
 	Qualifier   string // for `t.*`
 	Expr        Expr   // nil when Star
 	Alias       *Ident // nil when not aliased
+	PrimaryKey  bool   // `expr [AS alias] PRIMARY KEY`: the item is (part of) the output record's key
 	Start, Stop token.Pos
 }
 
@@ -379,6 +388,16 @@ func (u *Unary) Pos() token.Pos { return u.Start }
 func (u *Unary) End() token.Pos { return u.X.End() }
 func (*Unary) expr()            {}
 
+// BadExpr stands where an expression could not be parsed; it appears only in
+// trees returned with errors, so later stages never see a nil operand.
+type BadExpr struct {
+	Start, Stop token.Pos
+}
+
+func (b *BadExpr) Pos() token.Pos { return b.Start }
+func (b *BadExpr) End() token.Pos { return b.Stop }
+func (*BadExpr) expr()            {}
+
 // Paren is a parenthesised expression, kept so that spans cover the parens.
 type Paren struct {
 	X           Expr
@@ -413,7 +432,8 @@ type OverClause struct {
 	PartitionBy []Expr
 	OrderBy     []OrderItem
 	Frame       *Frame
-	BufferRows  int64 // ROWS WINDOW BUFFER n ROWS; 0 when absent
+	BufferRows  int64    // ROWS WINDOW BUFFER n ROWS; 0 when absent
+	Emit        EmitMode // Velostream's EMIT CHANGES|FINAL inside OVER (...); EmitDefault when absent
 	Start, Stop token.Pos
 }
 
@@ -427,6 +447,7 @@ type FrameBound struct {
 
 // Frame is ROWS BETWEEN start AND end (or ROWS start, meaning AND CURRENT ROW).
 type Frame struct {
+	Range           bool // RANGE BETWEEN ... rather than ROWS BETWEEN ...
 	Start, EndBound FrameBound
 	Pos             token.Pos
 }
