@@ -68,12 +68,34 @@ func AppendJSONValue(dst []byte, v types.Value) []byte {
 
 const hexDigits = "0123456789abcdef"
 
-// appendJSONString appends s quoted. Runs of plain ASCII are found eight
-// bytes at a time and copied in one append.
+// jsonSafe marks the bytes a JSON string may hold as they are.
+var jsonSafe = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// appendJSONString appends s quoted. Most strings (keys, symbols) are short
+// plain ASCII: one table-driven pass finds that and one append copies them.
 func appendJSONString(dst []byte, s string) []byte {
+	i := 0
+	for i < len(s) && jsonSafe[s[i]] {
+		i++
+	}
 	dst = append(dst, '"')
+	if i == len(s) {
+		dst = append(dst, s...)
+		return append(dst, '"')
+	}
+	return appendJSONStringSlow(dst, s, i)
+}
+
+// appendJSONStringSlow escapes s from i on (s[:i] needs no escaping). Runs
+// of plain ASCII are found eight bytes at a time and copied in one append.
+func appendJSONStringSlow(dst []byte, s string, i int) []byte {
 	start := 0
-	for i := 0; i < len(s); {
+	for i < len(s) {
 		if i+8 <= len(s) {
 			w := binary.LittleEndian.Uint64(unsafeBytes(s[i : i+8]))
 			q := w ^ (lo8 * '"')
