@@ -72,7 +72,7 @@ func Equal(a, b types.Value) (eq bool, ok bool) {
 	if err != nil {
 		return false, true
 	}
-	return c == 0, ok
+	return ok && c == 0, ok
 }
 
 // Truthy interprets a condition (WHERE, HAVING, CASE WHEN, AND/OR operands).

@@ -24,8 +24,8 @@
 // and a scale of 0..18 digits, from engine/decimal) and DOUBLE (float64).
 //
 //   - BIGINT op BIGINT is BIGINT. Overflow is detected, never wrapped: the
-//     exact result is returned as a DECIMAL instead (so 9223372036854775807
-//     + 1 is 9223372036854775808), and later operations treat it as one.
+//     exact result is returned as a DECIMAL instead (9223372036854775807 + 1
+//     is 9223372036854775808), and later operations treat it as one.
 //   - BIGINT or DECIMAL mixed with DECIMAL is an exact DECIMAL: + and - at
 //     scale max(as, bs); * at as+bs, rounded half away from zero to 18 past
 //     that. A mantissa that outgrows int64 is promoted to an arbitrary-size
