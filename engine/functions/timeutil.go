@@ -116,11 +116,18 @@ func (c civil) isoWeek() int64 {
 // fromCivil assembles milliseconds, reporting int64 overflow.
 func fromCivil(y, mo, d, h, mi, s, ms int64) (int64, bool) {
 	days := daysFromCivil(y, mo, d)
-	t, ok := mulInt(days, msPerDay)
-	if !ok {
-		return 0, false
+	tod := h*msPerHour + mi*msPerMinute + s*msPerSecond + ms
+	if t, ok := mulInt(days, msPerDay); ok {
+		return addInt(t, tod)
 	}
-	return addInt(t, h*msPerHour+mi*msPerMinute+s*msPerSecond+ms)
+	if days < 0 {
+		// The last day before math.MinInt64 starts below it, but its
+		// later instants fit: add the time of day from the next midnight.
+		if t, ok := mulInt(days+1, msPerDay); ok {
+			return addInt(t, tod-msPerDay)
+		}
+	}
+	return 0, false
 }
 
 // appendTimestamp appends RFC 3339 with milliseconds in UTC:
