@@ -140,16 +140,6 @@ func TestRestartKeepsData(t *testing.T) {
 	}
 }
 
-func sortRecords(recs []KcatRecord) []KcatRecord {
-	slices.SortFunc(recs, func(a, b KcatRecord) int {
-		if a.Partition != b.Partition {
-			return int(a.Partition - b.Partition)
-		}
-		return int(a.Offset - b.Offset)
-	})
-	return recs
-}
-
 func TestSignalsStopBrokerWithExitZero(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
 		t.Run(sig.String(), func(t *testing.T) {

@@ -3,6 +3,7 @@ package kafkatest
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -125,15 +126,18 @@ func Consume(t testing.TB, addr, topic string, n int, timeout time.Duration) []K
 	return consume(t, addr, topic, n, timeout, []string{"-C", "-o", "beginning", "-t", topic})
 }
 
-// ConsumeGroup reads up to max records of topic as member of a consumer
+// ConsumeGroup reads up to limit records of topic as a member of a consumer
 // group (kcat -G), starting at the group's committed offsets (or the
 // beginning), until every partition is at its end, and commits what it read
-// when it leaves. Pass max < 0 to read to the end.
-func ConsumeGroup(t testing.TB, addr, group, topic string, max int) []KcatRecord {
+// when it leaves. Pass limit < 0 to read to the end. Records come sorted by
+// partition and offset.
+func ConsumeGroup(t testing.TB, addr, group, topic string, limit int) []KcatRecord {
 	t.Helper()
+	// Not -o beginning: under -G kcat would assign that offset and ignore
+	// the group's commits.
 	args := []string{"-G", group, "-X", "auto.offset.reset=earliest"}
-	if max >= 0 {
-		args = append(args, "-c", strconv.Itoa(max))
+	if limit >= 0 {
+		args = append(args, "-c", strconv.Itoa(limit))
 	}
 	args = append(args, topic) // -G takes topics as arguments
 	recs, err := kcatConsume(t, addr, args, waitLimit)
@@ -188,13 +192,16 @@ func kcatConsume(t testing.TB, addr string, mode []string, timeout time.Duration
 	if err != nil {
 		return nil, fmt.Errorf("kcat %s: %w", strings.Join(args, " "), err)
 	}
+	return sortRecords(recs), nil
+}
+
+// sortRecords orders records by partition and offset: kcat prints them as
+// they arrive, interleaving partitions.
+func sortRecords(recs []KcatRecord) []KcatRecord {
 	slices.SortStableFunc(recs, func(a, b KcatRecord) int {
-		if a.Partition != b.Partition {
-			return int(a.Partition - b.Partition)
-		}
-		return int(a.Offset - b.Offset)
+		return cmp.Or(cmp.Compare(a.Partition, b.Partition), cmp.Compare(a.Offset, b.Offset))
 	})
-	return recs, nil
+	return recs
 }
 
 // kcatEnvelope is kcat's -J output for one record.
