@@ -38,7 +38,9 @@ func scaleOfText(x string) uint8 {
 	return 0
 }
 
-func decT(p, sc uint8) types.Type { return types.Type{Kind: types.KindDecimal, Precision: p, Scale: sc} }
+func decT(p, sc uint8) types.Type {
+	return types.Type{Kind: types.KindDecimal, Precision: p, Scale: sc}
+}
 
 // render prints a Value unambiguously for failure messages and comparisons.
 func render(v types.Value) string {
@@ -377,7 +379,7 @@ func TestCompare(t *testing.T) {
 		{a: i(1), b: d("1.01"), want: -1},
 		{a: d("-0.5"), b: i(0), want: -1},
 		{a: f(0.5), b: d("0.5"), want: 0},
-		{a: f(0.1), b: d("0.1"), want: 1}, // the double 0.1 is 0.1000000000000000055...
+		{a: f(0.1), b: d("0.1"), want: 1},  // the double 0.1 is 0.1000000000000000055...
 		{a: f(0.3), b: d("0.3"), want: -1}, // 0.29999999999999998889...
 		{a: f(math.Inf(-1)), b: i(math.MinInt64), want: -1},
 		{a: f(math.Inf(1)), b: bigd("1" + strings.Repeat("0", 400)), want: 1},

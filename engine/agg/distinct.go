@@ -23,13 +23,13 @@ type key struct {
 type keyClass uint8
 
 const (
-	keyNumber   keyClass = iota + 1 // i at scale, trailing zeros stripped
-	keyBigNum                       // s: canonical digits, stripped, scale
-	keyFloat                        // i: bits of a float that is no ≤18-digit decimal
-	keyString                       // s
-	keyBool                         // i
-	keyTimestamp                    // i
-	keyInterval                     // i
+	keyNumber    keyClass = iota + 1 // i at scale, trailing zeros stripped
+	keyBigNum                        // s: canonical digits, stripped, scale
+	keyFloat                         // i: bits of a float that is no ≤18-digit decimal
+	keyString                        // s
+	keyBool                          // i
+	keyTimestamp                     // i
+	keyInterval                      // i
 )
 
 // keyOf returns v's DISTINCT key; copy asks for strings to be copied (the key
