@@ -25,9 +25,9 @@ const maxRegexpLen = 4096
 
 func init() {
 	s1 := []param{{"s", aString}}
-	register(&spec{name: "UPPER", params: s1, fixed: types.String, strict: true,
+	register(&spec{name: "UPPER", params: s1, min: 1, fixed: types.String, strict: true,
 		doc: "s in upper case (Unicode rules)", eval: evalUpper})
-	register(&spec{name: "LOWER", params: s1, fixed: types.String, strict: true,
+	register(&spec{name: "LOWER", params: s1, min: 1, fixed: types.String, strict: true,
 		doc: "s in lower case (Unicode rules)", eval: evalLower})
 	register(&spec{name: "SUBSTRING", params: []param{{"s", aString}, {"start", aInt}, {"length", aInt}}, min: 2,
 		fixed: types.String, strict: true,
@@ -35,7 +35,7 @@ func init() {
 		eval: evalSubstring}, "SUBSTR")
 	register(&spec{name: "CONCAT", params: []param{{"value", aAny}}, min: 1, variadic: true, fixed: types.String,
 		doc: "the values as text, joined; NULLs are skipped", eval: evalConcat})
-	register(&spec{name: "LENGTH", params: s1, fixed: types.Int, strict: true,
+	register(&spec{name: "LENGTH", params: s1, min: 1, fixed: types.Int, strict: true,
 		doc: "the number of characters (not bytes) in s", eval: evalLength}, "CHAR_LENGTH", "CHARACTER_LENGTH")
 	trim := []param{{"s", aString}, {"characters", aString}}
 	register(&spec{name: "TRIM", params: trim, min: 1, fixed: types.String, strict: true,

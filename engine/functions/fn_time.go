@@ -46,7 +46,7 @@ func toTimestampType(_ *spec, args []types.Type) (types.Type, error) {
 	x := args[0].Kind
 	switch {
 	case len(args) == 2 && x != types.KindString && x != types.KindNull && x != types.KindAny:
-		return types.Type{}, fmt.Errorf("a pattern needs a STRING first argument, got %s", args[0])
+		return types.Type{}, fmt.Errorf("with a pattern expects a STRING first argument, got %s", args[0])
 	case x == types.KindBool || x == types.KindInterval:
 		return types.Type{}, fmt.Errorf("expects epoch milliseconds, a STRING or a TIMESTAMP, got %s", args[0])
 	}

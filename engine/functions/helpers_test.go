@@ -64,7 +64,7 @@ func show(v types.Value) string {
 	}
 	t := textOf(v)
 	if v.K == types.KindString {
-		t = "'" + t + "'"
+		t = quoteValue(t)
 	}
 	if v.Big() {
 		t += "(big)"

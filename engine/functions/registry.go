@@ -36,8 +36,9 @@ const (
 
 var classNames = [...]string{aAny: "ANY", aString: "STRING", aInt: "BIGINT", aNumeric: "NUMERIC", aTimestamp: "TIMESTAMP"}
 
-// classNoun is the class with an article, for error messages.
-var classNoun = [...]string{aAny: "a value", aString: "a STRING", aInt: "a BIGINT", aNumeric: "a number", aTimestamp: "a TIMESTAMP"}
+// classNoun is the class with an article, for error messages ("UPPER
+// expects a STRING argument", "ABS expects a numeric argument").
+var classNoun = [...]string{aAny: "any", aString: "a STRING", aInt: "a BIGINT", aNumeric: "a numeric", aTimestamp: "a TIMESTAMP"}
 
 func (c argClass) acceptsType(k types.Kind) bool {
 	if k == types.KindNull || k == types.KindAny {
@@ -170,7 +171,9 @@ func Lookup(name string, argTypes []types.Type) (*Func, types.Type, error) {
 	if s.result != nil {
 		var err error
 		if ret, err = s.result(s, argTypes); err != nil {
-			return nil, types.Type{}, fmt.Errorf("%s: %w", up, err)
+			// Result rules word their errors to follow the name:
+			// "COALESCE arguments have no common type: ...".
+			return nil, types.Type{}, fmt.Errorf("%s %w", up, err)
 		}
 	}
 	return &Func{Name: up, Result: ret, spec: s, nargs: len(argTypes)}, ret, nil
@@ -212,7 +215,7 @@ func (s *spec) argError(name string, i int, got string) error {
 	if len(s.params) == 1 && !s.variadic {
 		return fmt.Errorf("%s expects %s argument, got %s", name, classNoun[p.class], got)
 	}
-	return fmt.Errorf("%s expects %s for argument %d (%s), got %s", name, classNoun[p.class], i+1, p.name, got)
+	return fmt.Errorf("%s expects %s value for argument %d (%s), got %s", name, classNoun[p.class], i+1, p.name, got)
 }
 
 // Eval applies the function. args must match the types given to Lookup
