@@ -410,16 +410,17 @@ func (p *parser) parseCall(name *ast.Ident) ast.Expr {
 func (p *parser) parseOver() *ast.OverClause {
 	o := &ast.OverClause{Start: p.tok().Pos}
 	p.next() // OVER
-	if !p.at(token.LPAREN) {
+	paren := p.accept(token.LPAREN)
+	if !paren {
+		// Read the parts anyway (OVER ROWS WINDOW BUFFER 100 ROWS is a common
+		// slip) so that one missing '(' gives one error.
 		hint := ""
-		if p.at(token.ROWS) {
-			hint = "write OVER (ROWS WINDOW BUFFER 100 ROWS)"
+		switch p.tok().Kind {
+		case token.ROWS, token.PARTITION, token.ORDER, token.RANGE:
+			hint = "write OVER (...) with parentheses, e.g. OVER (ROWS WINDOW BUFFER 100 ROWS)"
 		}
 		p.errorExpectedHint(`"(" after OVER`, hint)
-		o.Stop = p.prevEnd()
-		return o
 	}
-	p.next()
 	seen := map[string]token.Pos{}
 	dup := func(name string, t *token.Token) bool {
 		if first, ok := seen[name]; ok {
@@ -440,6 +441,13 @@ loop:
 		switch k {
 		case token.RPAREN, token.EOF, token.SEMI:
 			break loop
+		case token.PARTITION, token.ORDER, token.ROWS, token.RANGE, token.EMIT:
+		default:
+			if !paren {
+				break loop
+			}
+		}
+		switch k {
 		case token.PARTITION:
 			d := dup("PARTITION BY", t)
 			p.next()
@@ -479,7 +487,9 @@ loop:
 			return o
 		}
 	}
-	p.expect(token.RPAREN)
+	if paren {
+		p.expect(token.RPAREN)
+	}
 	o.Stop = p.prevEnd()
 	return o
 }

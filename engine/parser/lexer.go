@@ -86,9 +86,12 @@ func (l *lexer) run() {
 			l.word(start)
 		case c >= utf8.RuneSelf:
 			r, _ := utf8.DecodeRuneInString(src[l.off:])
-			if r != utf8.RuneError && token.IsIdentStart(r) {
+			switch {
+			case r != utf8.RuneError && token.IsIdentStart(r):
 				l.word(start)
-			} else {
+			case r == '‘' || r == '’' || r == '“' || r == '”':
+				l.typographicQuote(start, r)
+			default:
 				l.illegal(start)
 			}
 		default:
@@ -265,6 +268,33 @@ func (l *lexer) str(start token.Pos) {
 	l.swallowed = true
 	l.errorf(start, l.pos(start.Offset+1), "unterminated string (missing closing ')")
 	l.emit(token.ILLEGAL, start, "")
+}
+
+// typographicQuote handles ‘text’ and “name”, which word processors and web
+// pages put in SQL: it reports them once and reads them as the plain quotes
+// they stand for, so the rest of the statement still parses.
+func (l *lexer) typographicQuote(start token.Pos, open rune) {
+	src := l.src
+	single := open == '‘' || open == '’'
+	closers := "’‘"
+	kind, plain := token.STRING, "'"
+	if !single {
+		closers, kind, plain = "”“", token.QIDENT, `"`
+	}
+	l.off += utf8.RuneLen(open)
+	body := l.off
+	end := strings.IndexAny(src[body:], closers+"\n")
+	if end < 0 || src[body+end] == '\n' {
+		l.errs.AddHint(start, l.pos(body), "use a plain "+plain, fmt.Sprintf("unexpected character %q", open))
+		l.emit(token.ILLEGAL, start, "")
+		return
+	}
+	val := src[body : body+end]
+	_, n := utf8.DecodeRuneInString(src[body+end:])
+	l.off = body + end + n
+	l.errs.AddHint(start, l.pos(l.off), fmt.Sprintf("replace the typographic quotes with %s", plain),
+		fmt.Sprintf("expected plain %s quotes, found %s", plain, src[start.Offset:l.off]))
+	l.emit(kind, start, val)
 }
 
 // quotedIdent scans "..." or `...`; a doubled quote stands for one.
@@ -459,10 +489,6 @@ func (l *lexer) illegal(start token.Pos) {
 	text := src[start.Offset:l.off]
 	end := l.pos(l.off)
 	switch {
-	case first == '‘' || first == '’':
-		l.errs.AddHint(start, end, "use a plain ' to quote strings", fmt.Sprintf("unexpected character %q", first))
-	case first == '“' || first == '”':
-		l.errs.AddHint(start, end, `use a plain " to quote identifiers, or ' for strings`, fmt.Sprintf("unexpected character %q", first))
 	case text == "|":
 		l.errs.AddHint(start, end, "did you mean ||?", `unexpected character '|'`)
 	case text == "!":
@@ -497,6 +523,10 @@ func isIllegalStart(s string, r rune) bool {
 			return len(s) < 2 || s[1] != '='
 		}
 		return true
+	}
+	switch r {
+	case '‘', '’', '“', '”':
+		return false
 	}
 	return !token.IsIdentStart(r) && !unicode.IsSpace(r)
 }

@@ -152,6 +152,15 @@ func (p *parser) prevEnd() token.Pos {
 	return p.toks[p.i-1].End
 }
 
+// stopFrom is prevEnd for a node that starts at start: never before it, even
+// when an error left the node without any token of its own.
+func (p *parser) stopFrom(start token.Pos) token.Pos {
+	if e := p.prevEnd(); e.Offset > start.Offset {
+		return e
+	}
+	return start
+}
+
 // --- errors ---
 
 func (p *parser) report(pos, end token.Pos, hint, msg string) {
@@ -385,13 +394,16 @@ func (p *parser) parseScript() *ast.Script {
 			return s
 		}
 		start := p.i
-		if st := p.parseStatement(); st != nil {
+		st := p.parseStatement()
+		if st != nil {
 			s.Statements = append(s.Statements, st)
 		}
 		switch t := p.tok(); {
 		case t.Kind == token.SEMI || t.Kind == token.EOF:
 		case isStatementStart(t.Kind):
-			p.errorExpected(`";"`)
+			if st != nil { // a failed statement already has its error
+				p.errorExpected(`";"`)
+			}
 		default:
 			p.errorExpected(`";"`)
 			p.skipStatement()
@@ -437,11 +449,11 @@ func (p *parser) parseStatement() ast.Statement {
 	case token.INSERT:
 		p.report(t.Pos, t.End, "write CREATE STREAM <name> AS SELECT ... to send query results to a stream",
 			"INSERT is not supported")
-		p.skipStatement()
+		p.skipPast(token.SEMI) // INSERT ... SELECT is one statement
 		return nil
 	case token.WITH:
 		p.report(t.Pos, t.End, "", "WITH queries (common table expressions) are not supported")
-		p.skipStatement()
+		p.skipPast(token.SEMI)
 		return nil
 	}
 	if k, ok := p.misspelled(token.SELECT, token.CREATE); ok {

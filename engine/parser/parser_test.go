@@ -86,6 +86,21 @@ func init() {
 	for _, c := range canonicalCases {
 		seed(c.sql)
 	}
+	for _, c := range exprCases {
+		seed("SELECT "+c.src+" FROM t", c.src)
+	}
+	for _, c := range durationCases {
+		seed("SELECT * FROM t WINDOW TUMBLING("+c.text+")", "SELECT ts + "+c.text+" FROM t")
+	}
+	for _, c := range windowCases {
+		seed("SELECT s, COUNT(*) FROM t GROUP BY s WINDOW " + c.win)
+	}
+	for _, c := range sourceCases {
+		seed("SELECT * FROM " + c.from)
+	}
+	for _, c := range scriptCases {
+		seed(c.src)
+	}
 }
 
 func TestCanonical(t *testing.T) {
@@ -99,68 +114,69 @@ func TestCanonical(t *testing.T) {
 	}
 }
 
+var exprCases = []struct{ src, want string }{
+	// precedence, lowest to highest
+	{"a OR b AND c", "(OR a (AND b c))"},
+	{"a AND b OR c", "(OR (AND a b) c)"},
+	{"NOT a AND b", "(AND (NOT a) b)"},
+	{"NOT a = b", "(NOT (= a b))"},
+	{"NOT NOT a", "(NOT (NOT a))"},
+	{"a = b || c", "(= a (|| b c))"},
+	{"a || b + c", "(|| a (+ b c))"},
+	{"a + b * c", "(+ a (* b c))"},
+	{"a * b + c", "(+ (* a b) c)"},
+	{"a - b - c", "(- (- a b) c)"},
+	{"a / b % c", "(% (/ a b) c)"},
+	{"-a * b", "(* (neg a) b)"},
+	{"+a", "(pos a)"},
+	{"-x::int", "(neg (cast x INT[]))"},
+	{"(a + b) * c", "(* [(+ a b)] c)"},
+	{"a < b", "(< a b)"}, {"a <= b", "(<= a b)"}, {"a > b", "(> a b)"}, {"a >= b", "(>= a b)"},
+	{"a = b", "(= a b)"}, {"a == b", "(= a b)"}, {"a != b", "(<> a b)"}, {"a <> b", "(<> a b)"},
+	// postfix predicates
+	{"a IS NULL", "(is-null a)"},
+	{"a IS NOT NULL AND b", "(AND (is-not-null a) b)"},
+	{"a IN (1, 2, 3)", "(in a [int:1 int:2 int:3])"},
+	{"a NOT IN ('x')", "(not-in a ['x'])"},
+	{"a BETWEEN 1 AND 2 AND b", "(AND (between a int:1 int:2) b)"},
+	{"a NOT BETWEEN b + 1 AND c * 2", "(not-between a (+ b int:1) (* c int:2))"},
+	{"name LIKE 'J%'", "(like name 'J%')"},
+	{"name NOT LIKE 'J%' OR x", "(OR (not-like name 'J%') x)"},
+	{"a = b IS NULL", "(is-null (= a b))"},
+	// literals
+	{"42", "int:42"}, {"623.41", "dec:623.41"}, {".5", "dec:.5"}, {"1e6", "float:1e6"},
+	{"'it''s'", "'it's'"}, {"TRUE", "TRUE"}, {"false", "FALSE"}, {"NULL", "NULL"},
+	{"INTERVAL '5' MINUTE", "interval:300000ms"}, {"5m", "interval:300000ms"}, {"INTERVAL '2 hours'", "interval:7200000ms"},
+	// names and calls
+	{"t.price", "t.price"}, {`"Price"`, `"Price"`}, {"a.b.c", "a.b.c"}, {"t.from", "t.from"},
+	{"COUNT(*)", "COUNT(*)"}, {"COUNT(DISTINCT x)", "COUNT(DISTINCT x)"}, {"count(distinct *)", "count(DISTINCT *)"},
+	{"f()", "f()"}, {"f(a, b + 1)", "f(a (+ b int:1))"}, {"HEADER('k')", "HEADER('k')"},
+	{"PERCENTILE_CONT(0.95) WITHIN GROUP (ORDER BY x)", "PERCENTILE_CONT(dec:0.95) within-group(x)"},
+	{"SUM(x) > 0", "(> SUM(x) int:0)"},
+	{"ROW_NUMBER() OVER (PARTITION BY a, b ORDER BY c DESC)", "ROW_NUMBER() over(partition=a,b order=c desc)"},
+	{"AVG(p) OVER (ROWS WINDOW BUFFER 100 ROWS)", "AVG(p) over(buffer=100)"},
+	{"SUM(q) OVER (ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)", "SUM(q) over(frame=rows{Unbounded:true Current:false N:0 Following:false}..{Unbounded:false Current:true N:0 Following:false})"},
+	{"SUM(q) OVER (ROWS BETWEEN CURRENT ROW AND 2 FOLLOWING)", "SUM(q) over(frame=rows{Unbounded:false Current:true N:0 Following:false}..{Unbounded:false Current:false N:2 Following:true})"},
+	{"SUM(q) OVER (ROWS BETWEEN 9 PRECEDING AND UNBOUNDED FOLLOWING)", "SUM(q) over(frame=rows{Unbounded:false Current:false N:9 Following:false}..{Unbounded:true Current:false N:0 Following:true})"},
+	{"SUM(q) OVER (ROWS 5 PRECEDING)", "SUM(q) over(frame=rows{Unbounded:false Current:false N:5 Following:false}..{Unbounded:false Current:true N:0 Following:false})"},
+	{"SUM(q) OVER (ROWS UNBOUNDED PRECEDING)", "SUM(q) over(frame=rows{Unbounded:true Current:false N:0 Following:false}..{Unbounded:false Current:true N:0 Following:false})"},
+	{"COUNT(*) OVER (ORDER BY d RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)", "COUNT(*) over(order=d frame=range{Unbounded:true Current:false N:0 Following:false}..{Unbounded:false Current:true N:0 Following:false})"},
+	{"COUNT(*) OVER (ROWS WINDOW BUFFER 10 ROWS EMIT FINAL)", "COUNT(*) over(buffer=10 emit=2)"},
+	// special forms
+	{"CASE WHEN a > 1 THEN 'big' WHEN a > 0 THEN 'small' ELSE 'none' END", "(case (when (> a int:1) 'big') (when (> a int:0) 'small') (else 'none'))"},
+	{"CASE status WHEN 'a' THEN 1 END", "(case status (when 'a' int:1))"},
+	{"CAST(x AS DECIMAL(10, 2))", "(cast x DECIMAL[10 2])"},
+	{"x::varchar(5)::string", "(cast (cast x VARCHAR[5]) STRING[])"},
+	{"EXTRACT(EPOCH FROM ts)", "(extract EPOCH ts)"},
+	{"EXTRACT(dow FROM now())", "(extract DOW now())"},
+	{"EXTRACT('epoch', ts)", "(extract EPOCH ts)"},
+	{"cast", "cast"}, {"extract + 1", "(+ extract int:1)"},
+	{"SUM(x) > 0;", "(> SUM(x) int:0)"},
+}
+
 func TestExpressions(t *testing.T) {
-	tests := []struct{ src, want string }{
-		// precedence, lowest to highest
-		{"a OR b AND c", "(OR a (AND b c))"},
-		{"a AND b OR c", "(OR (AND a b) c)"},
-		{"NOT a AND b", "(AND (NOT a) b)"},
-		{"NOT a = b", "(NOT (= a b))"},
-		{"NOT NOT a", "(NOT (NOT a))"},
-		{"a = b || c", "(= a (|| b c))"},
-		{"a || b + c", "(|| a (+ b c))"},
-		{"a + b * c", "(+ a (* b c))"},
-		{"a * b + c", "(+ (* a b) c)"},
-		{"a - b - c", "(- (- a b) c)"},
-		{"a / b % c", "(% (/ a b) c)"},
-		{"-a * b", "(* (neg a) b)"},
-		{"+a", "(pos a)"},
-		{"-x::int", "(neg (cast x INT[]))"},
-		{"(a + b) * c", "(* [(+ a b)] c)"},
-		{"a < b", "(< a b)"}, {"a <= b", "(<= a b)"}, {"a > b", "(> a b)"}, {"a >= b", "(>= a b)"},
-		{"a = b", "(= a b)"}, {"a == b", "(= a b)"}, {"a != b", "(<> a b)"}, {"a <> b", "(<> a b)"},
-		// postfix predicates
-		{"a IS NULL", "(is-null a)"},
-		{"a IS NOT NULL AND b", "(AND (is-not-null a) b)"},
-		{"a IN (1, 2, 3)", "(in a [int:1 int:2 int:3])"},
-		{"a NOT IN ('x')", "(not-in a ['x'])"},
-		{"a BETWEEN 1 AND 2 AND b", "(AND (between a int:1 int:2) b)"},
-		{"a NOT BETWEEN b + 1 AND c * 2", "(not-between a (+ b int:1) (* c int:2))"},
-		{"name LIKE 'J%'", "(like name 'J%')"},
-		{"name NOT LIKE 'J%' OR x", "(OR (not-like name 'J%') x)"},
-		{"a = b IS NULL", "(is-null (= a b))"},
-		// literals
-		{"42", "int:42"}, {"623.41", "dec:623.41"}, {".5", "dec:.5"}, {"1e6", "float:1e6"},
-		{"'it''s'", "'it's'"}, {"TRUE", "TRUE"}, {"false", "FALSE"}, {"NULL", "NULL"},
-		{"INTERVAL '5' MINUTE", "interval:300000ms"}, {"5m", "interval:300000ms"}, {"INTERVAL '2 hours'", "interval:7200000ms"},
-		// names and calls
-		{"t.price", "t.price"}, {`"Price"`, `"Price"`}, {"a.b.c", "a.b.c"}, {"t.from", "t.from"},
-		{"COUNT(*)", "COUNT(*)"}, {"COUNT(DISTINCT x)", "COUNT(DISTINCT x)"}, {"count(distinct *)", "count(DISTINCT *)"},
-		{"f()", "f()"}, {"f(a, b + 1)", "f(a (+ b int:1))"}, {"HEADER('k')", "HEADER('k')"},
-		{"PERCENTILE_CONT(0.95) WITHIN GROUP (ORDER BY x)", "PERCENTILE_CONT(dec:0.95) within-group(x)"},
-		{"SUM(x) > 0", "(> SUM(x) int:0)"},
-		{"ROW_NUMBER() OVER (PARTITION BY a, b ORDER BY c DESC)", "ROW_NUMBER() over(partition=a,b order=c desc)"},
-		{"AVG(p) OVER (ROWS WINDOW BUFFER 100 ROWS)", "AVG(p) over(buffer=100)"},
-		{"SUM(q) OVER (ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)", "SUM(q) over(frame=rows{Unbounded:true Current:false N:0 Following:false}..{Unbounded:false Current:true N:0 Following:false})"},
-		{"SUM(q) OVER (ROWS BETWEEN CURRENT ROW AND 2 FOLLOWING)", "SUM(q) over(frame=rows{Unbounded:false Current:true N:0 Following:false}..{Unbounded:false Current:false N:2 Following:true})"},
-		{"SUM(q) OVER (ROWS BETWEEN 9 PRECEDING AND UNBOUNDED FOLLOWING)", "SUM(q) over(frame=rows{Unbounded:false Current:false N:9 Following:false}..{Unbounded:true Current:false N:0 Following:true})"},
-		{"SUM(q) OVER (ROWS 5 PRECEDING)", "SUM(q) over(frame=rows{Unbounded:false Current:false N:5 Following:false}..{Unbounded:false Current:true N:0 Following:false})"},
-		{"SUM(q) OVER (ROWS UNBOUNDED PRECEDING)", "SUM(q) over(frame=rows{Unbounded:true Current:false N:0 Following:false}..{Unbounded:false Current:true N:0 Following:false})"},
-		{"COUNT(*) OVER (ORDER BY d RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)", "COUNT(*) over(order=d frame=range{Unbounded:true Current:false N:0 Following:false}..{Unbounded:false Current:true N:0 Following:false})"},
-		{"COUNT(*) OVER (ROWS WINDOW BUFFER 10 ROWS EMIT FINAL)", "COUNT(*) over(buffer=10 emit=2)"},
-		// special forms
-		{"CASE WHEN a > 1 THEN 'big' WHEN a > 0 THEN 'small' ELSE 'none' END", "(case (when (> a int:1) 'big') (when (> a int:0) 'small') (else 'none'))"},
-		{"CASE status WHEN 'a' THEN 1 END", "(case status (when 'a' int:1))"},
-		{"CAST(x AS DECIMAL(10, 2))", "(cast x DECIMAL[10 2])"},
-		{"x::varchar(5)::string", "(cast (cast x VARCHAR[5]) STRING[])"},
-		{"EXTRACT(EPOCH FROM ts)", "(extract EPOCH ts)"},
-		{"EXTRACT(dow FROM now())", "(extract DOW now())"},
-		{"EXTRACT('epoch', ts)", "(extract EPOCH ts)"},
-		{"cast", "cast"}, {"extract + 1", "(+ extract int:1)"},
-		{"SUM(x) > 0;", "(> SUM(x) int:0)"},
-	}
+	tests := exprCases
 	for _, tt := range tests {
-		seed("SELECT " + tt.src + " FROM t")
 		t.Run(tt.src, func(t *testing.T) {
 			x := mustExpr(t, tt.src)
 			if got := sexpr(x); got != tt.want {
@@ -205,46 +221,47 @@ func TestParseExprErrors(t *testing.T) {
 	}
 }
 
+var durationCases = []struct {
+	text   string
+	millis int64
+}{
+	{"INTERVAL '5' MINUTE", 300_000},
+	{"INTERVAL '5' MINUTES", 300_000},
+	{"interval '5' minute", 300_000},
+	{"INTERVAL '1' MILLISECOND", 1},
+	{"INTERVAL '250' MILLISECONDS", 250},
+	{"INTERVAL '30' SECOND", 30_000},
+	{"INTERVAL '30' SECONDS", 30_000},
+	{"INTERVAL '2' HOUR", 7_200_000},
+	{"INTERVAL '2' HOURS", 7_200_000},
+	{"INTERVAL '1' DAY", 86_400_000},
+	{"INTERVAL '3' DAYS", 259_200_000},
+	{"INTERVAL '1.5' HOUR", 5_400_000},
+	{"INTERVAL '5 minutes'", 300_000},
+	{"INTERVAL '1 minute'", 60_000},
+	{"INTERVAL '5m'", 300_000},
+	{"INTERVAL 5 MINUTE", 300_000},
+	{"INTERVAL 10 SECONDS", 10_000},
+	{"'1 minute'", 60_000},
+	{"'30 seconds'", 30_000},
+	{"'5m'", 300_000},
+	{"'500ms'", 500},
+	{"'1h30m'", 5_400_000},
+	{"'1 hour 30 minutes'", 5_400_000},
+	{"' 2 Hours '", 7_200_000},
+	{"5m", 300_000},
+	{"30s", 30_000},
+	{"1h", 3_600_000},
+	{"500ms", 500},
+	{"1d", 86_400_000},
+	{"1.5h", 5_400_000},
+	{"5 MINUTES", 300_000},
+}
+
 func TestDurations(t *testing.T) {
-	tests := []struct {
-		text   string
-		millis int64
-	}{
-		{"INTERVAL '5' MINUTE", 300_000},
-		{"INTERVAL '5' MINUTES", 300_000},
-		{"interval '5' minute", 300_000},
-		{"INTERVAL '1' MILLISECOND", 1},
-		{"INTERVAL '250' MILLISECONDS", 250},
-		{"INTERVAL '30' SECOND", 30_000},
-		{"INTERVAL '30' SECONDS", 30_000},
-		{"INTERVAL '2' HOUR", 7_200_000},
-		{"INTERVAL '2' HOURS", 7_200_000},
-		{"INTERVAL '1' DAY", 86_400_000},
-		{"INTERVAL '3' DAYS", 259_200_000},
-		{"INTERVAL '1.5' HOUR", 5_400_000},
-		{"INTERVAL '5 minutes'", 300_000},
-		{"INTERVAL '1 minute'", 60_000},
-		{"INTERVAL '5m'", 300_000},
-		{"INTERVAL 5 MINUTE", 300_000},
-		{"INTERVAL 10 SECONDS", 10_000},
-		{"'1 minute'", 60_000},
-		{"'30 seconds'", 30_000},
-		{"'5m'", 300_000},
-		{"'500ms'", 500},
-		{"'1h30m'", 5_400_000},
-		{"'1 hour 30 minutes'", 5_400_000},
-		{"' 2 Hours '", 7_200_000},
-		{"5m", 300_000},
-		{"30s", 30_000},
-		{"1h", 3_600_000},
-		{"500ms", 500},
-		{"1d", 86_400_000},
-		{"1.5h", 5_400_000},
-		{"5 MINUTES", 300_000},
-	}
+	tests := durationCases
 	for _, tt := range tests {
 		sql := "SELECT * FROM t WINDOW TUMBLING(" + tt.text + ")"
-		seed(sql)
 		t.Run(tt.text, func(t *testing.T) {
 			w := mustSelect(t, sql).Window
 			if w == nil || w.Size == nil {
@@ -296,28 +313,29 @@ func TestDurationErrors(t *testing.T) {
 	}
 }
 
+var windowCases = []struct {
+	win           string
+	kind          ast.WindowKind
+	timeCol       string
+	size, advance int64
+}{
+	{"TUMBLING(5m)", ast.Tumbling, "", 300_000, 0},
+	{"TUMBLING(ts, INTERVAL '1' MINUTE)", ast.Tumbling, "ts", 60_000, 0},
+	{"TUMBLING (market_data.trade_time, INTERVAL '5' MINUTE)", ast.Tumbling, "market_data.trade_time", 300_000, 0},
+	{"TUMBLING(INTERVAL '1' MINUTE, ts)", ast.Tumbling, "ts", 60_000, 0},
+	{"SLIDING(10m, 2m)", ast.Sliding, "", 600_000, 120_000},
+	{"SLIDING(INTERVAL '10' MINUTE, INTERVAL '2' MINUTE)", ast.Sliding, "", 600_000, 120_000},
+	{"SLIDING(ts, 10m, 2m)", ast.Sliding, "ts", 600_000, 120_000},
+	{"HOPPING(1h, 15m)", ast.Sliding, "", 3_600_000, 900_000},
+	{"SESSION(30s)", ast.Session, "", 30_000, 0},
+	{"SESSION(event_time, '30 seconds')", ast.Session, "event_time", 30_000, 0},
+	{"session(INTERVAL '30' SECOND)", ast.Session, "", 30_000, 0},
+}
+
 func TestWindows(t *testing.T) {
-	tests := []struct {
-		win           string
-		kind          ast.WindowKind
-		timeCol       string
-		size, advance int64
-	}{
-		{"TUMBLING(5m)", ast.Tumbling, "", 300_000, 0},
-		{"TUMBLING(ts, INTERVAL '1' MINUTE)", ast.Tumbling, "ts", 60_000, 0},
-		{"TUMBLING (market_data.trade_time, INTERVAL '5' MINUTE)", ast.Tumbling, "market_data.trade_time", 300_000, 0},
-		{"TUMBLING(INTERVAL '1' MINUTE, ts)", ast.Tumbling, "ts", 60_000, 0},
-		{"SLIDING(10m, 2m)", ast.Sliding, "", 600_000, 120_000},
-		{"SLIDING(INTERVAL '10' MINUTE, INTERVAL '2' MINUTE)", ast.Sliding, "", 600_000, 120_000},
-		{"SLIDING(ts, 10m, 2m)", ast.Sliding, "ts", 600_000, 120_000},
-		{"HOPPING(1h, 15m)", ast.Sliding, "", 3_600_000, 900_000},
-		{"SESSION(30s)", ast.Session, "", 30_000, 0},
-		{"SESSION(event_time, '30 seconds')", ast.Session, "event_time", 30_000, 0},
-		{"session(INTERVAL '30' SECOND)", ast.Session, "", 30_000, 0},
-	}
+	tests := windowCases
 	for _, tt := range tests {
 		sql := "SELECT s, COUNT(*) FROM t GROUP BY s WINDOW " + tt.win
-		seed(sql)
 		t.Run(tt.win, func(t *testing.T) {
 			w := mustSelect(t, sql).Window
 			if w == nil {
@@ -339,25 +357,26 @@ func TestWindows(t *testing.T) {
 	}
 }
 
+var sourceCases = []struct {
+	from, uri, name, alias string
+}{
+	{"trades", "", "trades", ""},
+	{"trades t", "", "trades", "t"},
+	{"trades AS t", "", "trades", "t"},
+	{"kafka://trades", "kafka://trades", "trades", ""},
+	{"kafka://localhost:9092/trades?group=g AS t", "kafka://localhost:9092/trades?group=g", "trades", "t"},
+	{"file:///tmp/x.jsonl", "file:///tmp/x.jsonl", "x", ""},
+	{"'data/trades.jsonl'", "data/trades.jsonl", "trades", ""},
+	{"'file:trades.jsonl' tr", "file:trades.jsonl", "trades", "tr"},
+	{"'trades.csv'", "trades.csv", "trades", ""},
+	{"kafka://my.topic.v2", "kafka://my.topic.v2", "my.topic.v2", ""},
+	{"kafka://user@broker:9092", "kafka://user@broker:9092", "broker", ""},
+}
+
 func TestSources(t *testing.T) {
-	tests := []struct {
-		from, uri, name, alias string
-	}{
-		{"trades", "", "trades", ""},
-		{"trades t", "", "trades", "t"},
-		{"trades AS t", "", "trades", "t"},
-		{"kafka://trades", "kafka://trades", "trades", ""},
-		{"kafka://localhost:9092/trades?group=g AS t", "kafka://localhost:9092/trades?group=g", "trades", "t"},
-		{"file:///tmp/x.jsonl", "file:///tmp/x.jsonl", "x", ""},
-		{"'data/trades.jsonl'", "data/trades.jsonl", "trades", ""},
-		{"'file:trades.jsonl' tr", "file:trades.jsonl", "trades", "tr"},
-		{"'trades.csv'", "trades.csv", "trades", ""},
-		{"kafka://my.topic.v2", "kafka://my.topic.v2", "my.topic.v2", ""},
-		{"kafka://user@broker:9092", "kafka://user@broker:9092", "broker", ""},
-	}
+	tests := sourceCases
 	for _, tt := range tests {
 		sql := "SELECT * FROM " + tt.from
-		seed(sql)
 		t.Run(tt.from, func(t *testing.T) {
 			ref, ok := mustSelect(t, sql).From.(*ast.SourceRef)
 			if !ok {
@@ -465,22 +484,23 @@ func TestStatementFields(t *testing.T) {
 	})
 }
 
+var scriptCases = []struct {
+	name string
+	src  string
+	n    int
+}{
+	{"empty", "", 0},
+	{"only semicolons", ";;;", 0},
+	{"only comments", "-- x\n/* y */", 0},
+	{"trailing semicolon optional", "SELECT a FROM t", 1},
+	{"trailing semicolon", "SELECT a FROM t;", 1},
+	{"empty statements between", ";SELECT a FROM t;;; SELECT b FROM u;", 2},
+	{"three kinds", "CREATE STREAM s WITH ('a'='b'); CREATE STREAM o AS SELECT * FROM s; SELECT * FROM o", 3},
+}
+
 func TestScripts(t *testing.T) {
-	tests := []struct {
-		name string
-		src  string
-		n    int
-	}{
-		{"empty", "", 0},
-		{"only semicolons", ";;;", 0},
-		{"only comments", "-- x\n/* y */", 0},
-		{"trailing semicolon optional", "SELECT a FROM t", 1},
-		{"trailing semicolon", "SELECT a FROM t;", 1},
-		{"empty statements between", ";SELECT a FROM t;;; SELECT b FROM u;", 2},
-		{"three kinds", "CREATE STREAM s WITH ('a'='b'); CREATE STREAM o AS SELECT * FROM s; SELECT * FROM o", 3},
-	}
+	tests := scriptCases
 	for _, tt := range tests {
-		seed(tt.src)
 		t.Run(tt.name, func(t *testing.T) {
 			if s := mustParse(t, tt.src); len(s.Statements) != tt.n {
 				t.Errorf("%d statements, want %d", len(s.Statements), tt.n)

@@ -87,7 +87,7 @@ func (p *parser) parseSelectItem() ast.SelectItem {
 		p.next()
 		it.PrimaryKey = true
 	}
-	it.Stop = p.prevEnd()
+	it.Stop = p.stopFrom(it.Start)
 	return it
 }
 
@@ -174,6 +174,7 @@ func (p *parser) parseSource() ast.FromItem {
 			"subqueries in FROM are not supported")
 		p.next()
 		p.skipPast(token.RPAREN)
+		p.parseAlias(sourceFollow)
 		return nil
 	default:
 		p.errorExpected("source name")
@@ -416,6 +417,7 @@ func (p *parser) parseExprList() []ast.Expr {
 func (p *parser) parseOrderItems() []ast.OrderItem {
 	var items []ast.OrderItem
 	for {
+		start := p.tok().Pos
 		it := ast.OrderItem{Expr: p.parseExpr()}
 		if p.accept(token.DESC) {
 			it.Desc = true
@@ -427,7 +429,7 @@ func (p *parser) parseOrderItems() []ast.OrderItem {
 			p.next()
 			p.next()
 		}
-		it.Stop = p.prevEnd()
+		it.Stop = p.stopFrom(start)
 		items = append(items, it)
 		if !p.accept(token.COMMA) {
 			return items
@@ -467,10 +469,13 @@ func (p *parser) parseWindow() *ast.WindowClause {
 	}
 	var durs []*ast.Duration
 	var extra []ast.Node // durations or columns beyond what the kind takes
+	bad := false         // an argument already had an error: counting would only add noise
 	for !p.at(token.RPAREN) {
 		if p.looksLikeDuration() {
 			if d := p.parseDuration(true); d != nil {
 				durs = append(durs, d)
+			} else {
+				bad = true
 			}
 		} else if t := p.tok(); identLike(t) || t.Kind == token.LPAREN {
 			x := p.parseExpr()
@@ -482,6 +487,7 @@ func (p *parser) parseWindow() *ast.WindowClause {
 		} else {
 			p.errorExpected("duration or time column")
 			p.skipInList()
+			bad = true
 		}
 		if !p.accept(token.COMMA) {
 			break
@@ -507,7 +513,7 @@ func (p *parser) parseWindow() *ast.WindowClause {
 			hint = "use SLIDING(size, advance) for overlapping windows"
 		}
 		p.report(n.Pos(), n.End(), hint, fmt.Sprintf("%s takes %s, found more arguments", windowKindName(t, kind), windowArgs(kind)))
-	case len(durs) < want:
+	case len(durs) < want && !bad:
 		p.report(closeTok.Pos, closeTok.End, "", fmt.Sprintf("%s takes %s, found %d duration(s)", windowKindName(t, kind), windowArgs(kind), len(durs)))
 	}
 	if len(durs) > 0 {

@@ -1,0 +1,2 @@
+-- @: value
+SELECT * FROM t

@@ -1,0 +1,1 @@
+CREATE STREAM trades WITH ('topic' = (1))

@@ -1,0 +1,1 @@
+SELECT CAST(price DECIMAL(10, 2)) FROM t

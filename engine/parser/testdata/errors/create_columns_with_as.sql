@@ -1,0 +1,1 @@
+CREATE STREAM out (a INT) AS SELECT a FROM t

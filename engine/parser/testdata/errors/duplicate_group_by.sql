@@ -1,0 +1,1 @@
+SELECT symbol FROM trades GROUP BY symbol GROUP BY price

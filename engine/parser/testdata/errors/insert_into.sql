@@ -1,0 +1,1 @@
+INSERT INTO output_stream SELECT * FROM input_stream

@@ -1,0 +1,1 @@
+SELECT * FROM orders LIMIT 10 ORDER BY amount

@@ -1,0 +1,1 @@
+SELECT * WHERE amount > 100

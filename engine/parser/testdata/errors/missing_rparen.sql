@@ -1,0 +1,1 @@
+SELECT (price + 1 FROM trades

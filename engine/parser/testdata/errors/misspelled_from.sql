@@ -1,0 +1,1 @@
+SELECT symbol FORM trades

@@ -1,0 +1,1 @@
+SELECT * FROM orders o JION customers c ON o.cid = c.id

@@ -1,0 +1,1 @@
+SELECT * FROM trades WHER price > 100

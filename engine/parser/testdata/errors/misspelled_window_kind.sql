@@ -1,0 +1,4 @@
+SELECT symbol, COUNT(*)
+FROM trades
+GROUP BY symbol
+WINDOW TUMBLNG(INTERVAL '1' MINUTE)

@@ -1,0 +1,1 @@
+SELECT price ! 2, price ? 3 FROM trades

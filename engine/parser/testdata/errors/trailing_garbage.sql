@@ -1,0 +1,1 @@
+SELECT price FROM trades t garbage more

@@ -1,0 +1,1 @@
+SELECT COUNT(*) FROM trades WINDOW TUMBLING('5 parsecs')

@@ -1,0 +1,2 @@
+SELECT * /* all columns
+FROM trades

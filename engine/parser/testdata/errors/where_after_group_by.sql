@@ -1,0 +1,1 @@
+SELECT * FROM orders GROUP BY customer_id WHERE amount > 100
