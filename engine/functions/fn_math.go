@@ -160,6 +160,24 @@ func roundFloat(f float64, d int) float64 {
 	if f == 0 || math.IsNaN(f) || math.IsInf(f, 0) {
 		return f
 	}
+	// Fast path: y = f*10^d carries a relative error below 2^-52 from the
+	// product and from f's distance to its shortest text, so when y is
+	// clearly away from a half the rounding of y is the rounding of the
+	// text, and r/10^d (two exact floats, one division) is correctly
+	// rounded.
+	if d >= 0 && d < len(float64pow10) {
+		if y := f * float64pow10[d]; math.Abs(y) < 1<<52 {
+			fr := math.Abs(y - math.Trunc(y))
+			if math.Abs(fr-0.5) > math.Abs(y)*0x1p-48+0x1p-60 {
+				return math.Round(y) / float64pow10[d]
+			}
+		}
+	}
+	return roundFloatText(f, d)
+}
+
+// roundFloatText is roundFloat on strconv's shortest text, for any d.
+func roundFloatText(f float64, d int) float64 {
 	var buf [40]byte
 	b := strconv.AppendFloat(buf[:0], f, 'e', -1, 64) // -d.ddde±XX
 	neg := b[0] == '-'
@@ -380,3 +398,7 @@ func evalGreatestLeast(f *Func, _ *Env, a []types.Value) (types.Value, error) {
 	}
 	return best, nil
 }
+
+// float64pow10 holds the powers of ten a float64 represents exactly.
+var float64pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}

@@ -3,7 +3,9 @@ package functions
 import (
 	"errors"
 	"math"
+	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -557,4 +559,26 @@ func TestPatternCacheConcurrent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// TestRoundFloatFastPath checks the arithmetic fast path of ROUND on DOUBLE
+// against rounding strconv's shortest text, on random values and on the
+// near-ties where the two could part (x.xx5 written in decimal).
+func TestRoundFloatFastPath(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	check := func(x float64, d int) {
+		if got, want := roundFloat(x, d), roundFloatText(x, d); got != want && !(got == 0 && want == 0) {
+			t.Fatalf("roundFloat(%v, %d) = %v, text rounding gives %v", x, d, got, want)
+		}
+	}
+	for range 300_000 {
+		d := r.IntN(12)
+		x := (r.Float64() - 0.5) * math.Pow(10, float64(r.IntN(14)))
+		check(x, d)
+		// A decimal tie at digit d: n + 0.5 units of 10^-d, read as a float.
+		n := float64(r.Int64N(1_000_000))
+		tie, _ := strconv.ParseFloat(strconv.FormatFloat(n, 'f', 0, 64)+"5e-"+strconv.Itoa(d+1), 64)
+		check(tie, d)
+		check(-tie, d)
+	}
 }
