@@ -72,12 +72,10 @@ func (p *printer) annotations(as []Annotation) {
 	}
 }
 
-// oneLine keeps a hand-built annotation from spilling out of its comment.
+// oneLine keeps a hand-built annotation from spilling out of its comment
+// (only '\n' ends a line comment; a lone '\r' is kept as written).
 func oneLine(s string) string {
-	if strings.ContainsAny(s, "\r\n") {
-		return strings.NewReplacer("\r", " ", "\n", " ").Replace(s)
-	}
-	return s
+	return strings.ReplaceAll(s, "\n", " ")
 }
 
 func (p *printer) stmt(s Statement) {
