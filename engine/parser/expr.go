@@ -234,8 +234,15 @@ func (p *parser) parsePrimary() ast.Expr {
 	t := p.tok()
 	switch t.Kind {
 	case token.INT, token.DECIMAL, token.FLOAT, token.STRING:
-		kind := map[token.Kind]ast.LitKind{token.INT: ast.LitInt, token.DECIMAL: ast.LitDecimal,
-			token.FLOAT: ast.LitFloat, token.STRING: ast.LitString}[t.Kind]
+		kind := ast.LitString
+		switch t.Kind {
+		case token.INT:
+			kind = ast.LitInt
+		case token.DECIMAL:
+			kind = ast.LitDecimal
+		case token.FLOAT:
+			kind = ast.LitFloat
+		}
 		p.next()
 		return &ast.Literal{Kind: kind, Raw: t.Val, Start: t.Pos, Stop: t.End}
 	case token.TRUE, token.FALSE:

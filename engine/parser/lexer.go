@@ -28,7 +28,8 @@ type lexer struct {
 }
 
 func lex(src string) *lexer {
-	l := &lexer{src: src, line: 1, toks: make([]token.Token, 0, len(src)/5+2)}
+	// SQL averages about a token per 3-4 bytes: size for one allocation.
+	l := &lexer{src: src, line: 1, toks: make([]token.Token, 0, len(src)/3+16)}
 	l.run()
 	return l
 }

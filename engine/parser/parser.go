@@ -171,10 +171,6 @@ func (p *parser) report(pos, end token.Pos, hint, msg string) {
 	p.errs = append(p.errs, diag.Diagnostic{Pos: pos, End: end, Msg: msg, Hint: hint})
 }
 
-func (p *parser) errorAt(n ast.Node, msg string) {
-	p.report(n.Pos(), n.End(), "", msg)
-}
-
 // errorExpected reports `expected <what>, found <current token>`. Nothing is
 // reported at an ILLEGAL token: the lexer already said what is wrong there.
 func (p *parser) errorExpected(what string) { p.errorExpectedHint(what, "") }
@@ -540,7 +536,7 @@ func (p *parser) parseCreate() ast.Statement {
 		}
 		c := &ast.CreateAsStmt{Kind: kind, OrReplace: orReplace, IfNotExists: ifNotExists, Name: name, With: with, WithPos: withPos}
 		c.Start = start
-		if p.at(token.SELECT) || isMisspelledSelect(p) {
+		if p.at(token.SELECT) || p.isMisspelled(token.SELECT) {
 			c.Select = p.parseSelect()
 		} else {
 			p.errorExpected("SELECT")
@@ -555,11 +551,6 @@ func (p *parser) parseCreate() ast.Statement {
 	c.Start = start
 	c.Stop = p.prevEnd()
 	return c
-}
-
-func isMisspelledSelect(p *parser) bool {
-	_, ok := p.misspelled(token.SELECT)
-	return ok
 }
 
 // parseColumns parses `(name TYPE, ...)`.

@@ -594,3 +594,30 @@ func TestLongFlatExpressions(t *testing.T) {
 		t.Errorf("formatted length %d", len(out))
 	}
 }
+
+// docExamples are pasted as written in Velostream's documentation, layout
+// and all: users copy them, so they must parse.
+var docExamples = []string{
+	"SELECT trader_id, symbol, COUNT(*) OVER (\n        ROWS WINDOW BUFFER 1000 ROWS\n        PARTITION BY trader_id\n        EMIT CHANGES\n    ) as running_count\nFROM market_data",
+	"SELECT trader_id, symbol, COUNT(*) as trade_count, AVG(price) as avg_price\nFROM market_data\nWHERE price > 0\nGROUP BY trader_id, symbol\n    WINDOW TUMBLING(INTERVAL '1' MINUTE)\nHAVING COUNT (*) > 5",
+	"SELECT DATE_FORMAT(_timestamp, '%Y-%m-%d %H:00:00') as hour, COUNT(*) as hourly_orders,\n    SUM(COUNT(*)) OVER (ORDER BY DATE_FORMAT(_timestamp, '%Y-%m-%d %H:00:00') ROWS UNBOUNDED PRECEDING) as cumulative_orders\nFROM orders\nGROUP BY DATE_FORMAT(_timestamp, '%Y-%m-%d %H:00:00')\nWINDOW TUMBLING(1h);",
+	"SELECT event_id, EXTRACT(EPOCH FROM NOW()) - EXTRACT(EPOCH FROM event_time) as age_seconds FROM events",
+	"CREATE STREAM input_stream WITH (\n    topic = 'input-topic',\n    bootstrap.servers = 'localhost:9092',\n    value.deserializer = 'json'\n);\nCREATE STREAM high_throughput_stream WITH (\n    topic = 'high-volume-topic',\n    'batch.size' = '65536'\n);",
+	"SELECT click.user_id, purchase.amount, purchase.timestamp - click.timestamp as time_to_purchase_ms\nFROM user_clicks click\nINNER JOIN user_purchases purchase ON click.user_id = purchase.user_id\nWITHIN INTERVAL '30' MINUTES\nWHERE click.page_url LIKE '%product%';",
+	"-- SQL Application: Development Analytics\n-- @observability.metrics.enabled: true\n\n-- @job_name: debug-stream\n-- WITH (observability.profiling.enabled = 'dev')\nCREATE STREAM debug AS SELECT * FROM stream2 EMIT CHANGES;",
+	"SELECT symbol PRIMARY KEY, COUNT(*) as cnt FROM trades GROUP BY symbol WINDOW TUMBLING(INTERVAL '1' MINUTE)",
+	"SELECT symbol, price, timestamp, LAG(price, 1) OVER (\n    ROWS WINDOW BUFFER 100 ROWS\n    PARTITION BY symbol\n    ORDER BY timestamp\n    ) as prev_price, AVG (price) OVER (\n    ROWS WINDOW BUFFER 100 ROWS\n    PARTITION BY symbol\n    ORDER BY timestamp\n    ) as moving_avg\nFROM trades",
+	"SELECT * FROM orders WHERE status IN ('pending', 'processing', 'shipped')",
+	"SELECT COUNT(CASE WHEN status = 'active' THEN 1 END) as active_count, SUM(CASE WHEN priority = 'high' THEN amount ELSE 0 END) as high_total FROM orders",
+	"SELECT p.trader_id, m.symbol, COUNT(*) as trade_count\nFROM market_data m\nJOIN positions p ON m.symbol = p.symbol\nGROUP BY p.trader_id, m.symbol\nWINDOW TUMBLING (m.event_time, INTERVAL '1' HOUR);",
+}
+
+func init() { seed(docExamples...) }
+
+func TestDocExamples(t *testing.T) {
+	for _, src := range docExamples {
+		if s := mustParse(t, src); len(s.Statements) == 0 {
+			t.Errorf("no statement in %q", src)
+		}
+	}
+}

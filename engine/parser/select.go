@@ -129,7 +129,12 @@ func (p *parser) parseJoinKind() (ast.JoinKind, bool) {
 	case token.INNER:
 		p.next()
 	case token.LEFT, token.RIGHT, token.FULL:
-		kind = map[token.Kind]ast.JoinKind{token.LEFT: ast.LeftJoin, token.RIGHT: ast.RightJoin, token.FULL: ast.FullJoin}[t.Kind]
+		kind = ast.FullJoin
+		if t.Kind == token.LEFT {
+			kind = ast.LeftJoin
+		} else if t.Kind == token.RIGHT {
+			kind = ast.RightJoin
+		}
 		p.next()
 		p.accept(token.OUTER)
 	case token.CROSS:
