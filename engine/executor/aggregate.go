@@ -1,0 +1,551 @@
+package executor
+
+import (
+	"container/heap"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/velostream/velostream/engine/agg"
+	"github.com/velostream/velostream/engine/ast"
+	"github.com/velostream/velostream/engine/expr"
+	"github.com/velostream/velostream/engine/functions"
+	"github.com/velostream/velostream/engine/plan"
+	"github.com/velostream/velostream/engine/types"
+)
+
+// group is the state of one group key within one window.
+type group struct {
+	keys types.Row
+	bufs []agg.Buffer
+}
+
+// window is one time window's groups, in order of first appearance so that
+// output order is deterministic for a given input.
+type window struct {
+	start, end int64
+	groups     map[string]*group
+	order      []*group
+}
+
+// aggOp groups records by key (within windows) and maintains aggregates.
+//
+// Windows are driven by the watermark only: a window [start, end) closes when
+// the watermark reaches end; a record all of whose windows have closed is
+// late. Tumbling and sliding windows are kept in a slice sorted by start
+// (all have the same size, so also by end): closing pops from the front.
+type aggOp struct {
+	p     *plan.Aggregate
+	ctx   expr.Ctx
+	next  *outputOp
+	rt    failer
+	stats *Stats
+
+	nkeys   int
+	keyVals types.Row
+	argVals [][]types.Value
+	keyBuf  []byte
+	inter   types.Row
+	out     types.Row
+	pending []types.Row // ORDER BY: a closing window's rows before sorting
+
+	wm     int64
+	open   []*window // tumbling/sliding, sorted by start
+	last   *window   // the window the previous record went to
+	global *window   // unwindowed aggregation
+
+	sess     map[string]*sessionGroup // session windows by group key
+	sessHeap sessionHeap
+	sessSeq  int64
+}
+
+func newAggOp(p *plan.Aggregate, next *outputOp, rt failer, stats *Stats, env functions.Env) *aggOp {
+	o := &aggOp{p: p, next: next, rt: rt, stats: stats, nkeys: len(p.Keys), wm: math.MinInt64}
+	o.ctx.Env = env
+	o.keyVals = make(types.Row, len(p.Keys))
+	o.argVals = make([][]types.Value, len(p.Aggs))
+	for i, a := range p.Aggs {
+		o.argVals[i] = make([]types.Value, len(a.Args))
+	}
+	o.inter = make(types.Row, p.IntermediateWidth())
+	o.out = make(types.Row, len(p.Output))
+	if p.Window == nil {
+		o.global = &window{start: math.MinInt64, end: math.MaxInt64, groups: map[string]*group{}}
+	}
+	if p.Window != nil && p.Window.Kind == ast.Session {
+		o.sess = map[string]*sessionGroup{}
+	}
+	return o
+}
+
+func (o *aggOp) push(r *rec) error {
+	o.ctx.Reset()
+	for i, k := range o.p.Keys {
+		o.keyVals[i] = k.Eval(&o.ctx, r.row)
+	}
+	for i, a := range o.p.Aggs {
+		for j, x := range a.Args {
+			o.argVals[i][j] = x.Eval(&o.ctx, r.row)
+		}
+	}
+	if o.ctx.Err != nil {
+		o.rt.fail(r, "eval", o.ctx.Err)
+		return nil
+	}
+	o.keyBuf = encodeKey(o.keyBuf[:0], o.keyVals)
+
+	if o.global != nil {
+		g := o.groupIn(o.global)
+		if err := o.update(g, r); err != nil {
+			return err
+		}
+		if o.p.Emit == ast.EmitChanges {
+			return o.emitGroup(o.global, g, r.t)
+		}
+		return nil
+	}
+	w := o.p.Window
+	switch w.Kind {
+	case ast.Tumbling:
+		start := floorDiv(r.t, w.Size) * w.Size
+		end := start + w.Size
+		if end <= o.wm {
+			o.rt.late(r)
+			return nil
+		}
+		win := o.windowAt(start, end)
+		g := o.groupIn(win)
+		if err := o.update(g, r); err != nil {
+			return err
+		}
+		if o.p.Emit == ast.EmitChanges {
+			return o.emitGroup(win, g, r.t)
+		}
+		return nil
+	case ast.Sliding:
+		// The windows holding t start at the multiples of advance in (t-size, t].
+		last := floorDiv(r.t, w.Advance) * w.Advance
+		first := last - w.Size + w.Advance
+		accepted := false
+		for start := first; start <= last; start += w.Advance {
+			end := start + w.Size
+			if end <= o.wm {
+				continue
+			}
+			accepted = true
+			win := o.windowAt(start, end)
+			g := o.groupIn(win)
+			if err := o.update(g, r); err != nil {
+				return err
+			}
+			if o.p.Emit == ast.EmitChanges {
+				if err := o.emitGroup(win, g, r.t); err != nil {
+					return err
+				}
+			}
+		}
+		if !accepted {
+			o.rt.late(r)
+		}
+		return nil
+	default:
+		return o.pushSession(r)
+	}
+}
+
+// update feeds the record's argument values to the group's buffers.
+func (o *aggOp) update(g *group, r *rec) error {
+	for i, a := range o.p.Aggs {
+		var err error
+		switch len(a.Args) {
+		case 0:
+			err = g.bufs[i].Update(types.BoolValue(true))
+		case 1:
+			err = g.bufs[i].Update(o.argVals[i][0])
+		default:
+			err = g.bufs[i].Update(o.argVals[i][0])
+		}
+		if err != nil {
+			o.rt.fail(r, "aggregate", err)
+			return nil
+		}
+	}
+	return nil
+}
+
+// windowAt finds or opens the window [start, end).
+func (o *aggOp) windowAt(start, end int64) *window {
+	if o.last != nil && o.last.start == start {
+		return o.last
+	}
+	i := sort.Search(len(o.open), func(i int) bool { return o.open[i].start >= start })
+	if i < len(o.open) && o.open[i].start == start {
+		o.last = o.open[i]
+		return o.last
+	}
+	w := &window{start: start, end: end, groups: map[string]*group{}}
+	o.open = append(o.open, nil)
+	copy(o.open[i+1:], o.open[i:])
+	o.open[i] = w
+	o.last = w
+	return w
+}
+
+// groupIn finds or creates the group of the current key in w.
+func (o *aggOp) groupIn(w *window) *group {
+	if g, ok := w.groups[string(o.keyBuf)]; ok {
+		return g
+	}
+	g := o.newGroup()
+	w.groups[string(o.keyBuf)] = g
+	w.order = append(w.order, g)
+	return g
+}
+
+func (o *aggOp) newGroup() *group {
+	g := &group{keys: append(types.Row(nil), o.keyVals...), bufs: make([]agg.Buffer, len(o.p.Aggs))}
+	for i, a := range o.p.Aggs {
+		g.bufs[i] = a.Func.NewBuffer()
+	}
+	o.stats.OpenWindows.Add(1)
+	return g
+}
+
+// fill writes the intermediate row of g in a window [start, end).
+func (o *aggOp) fill(g *group, start, end int64) {
+	copy(o.inter, g.keys)
+	for i, b := range g.bufs {
+		o.inter[o.nkeys+i] = b.Result()
+	}
+	n := o.nkeys + len(g.bufs)
+	if o.p.Window != nil {
+		o.inter[n] = types.TimestampValue(start)
+		o.inter[n+1] = types.TimestampValue(end)
+	} else {
+		o.inter[n], o.inter[n+1] = types.Value{}, types.Value{}
+	}
+}
+
+// project evaluates HAVING and the output expressions over the intermediate
+// row; ok is false when HAVING rejects it or evaluation failed.
+func (o *aggOp) project() (bool, error) {
+	o.ctx.Reset()
+	if o.p.Having != nil {
+		t, null := functions.Truthy(o.p.Having.Eval(&o.ctx, o.inter))
+		if !t || null {
+			return false, nil
+		}
+	}
+	for i, e := range o.p.Output {
+		o.out[i] = e.Eval(&o.ctx, o.inter)
+	}
+	if o.ctx.Err != nil {
+		o.rt.fail(&rec{row: o.inter}, "output", o.ctx.Err)
+		return false, nil
+	}
+	return true, nil
+}
+
+// emitGroup emits g's current row (EMIT CHANGES).
+func (o *aggOp) emitGroup(w *window, g *group, t int64) error {
+	o.fill(g, w.start, w.end)
+	ok, err := o.project()
+	if !ok || err != nil {
+		return err
+	}
+	return o.next.emit(o.out, t)
+}
+
+// closeWindow emits a window's final rows (EMIT FINAL) and forgets it.
+func (o *aggOp) closeWindow(w *window) error {
+	o.stats.OpenWindows.Add(-int64(len(w.order)))
+	if o.p.Emit != ast.EmitFinal {
+		return nil
+	}
+	if len(o.p.OrderBy) == 0 {
+		for _, g := range w.order {
+			o.fill(g, w.start, w.end)
+			ok, err := o.project()
+			if err != nil {
+				return err
+			}
+			if ok {
+				if err := o.next.emit(o.out, w.end); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	o.pending = o.pending[:0]
+	for _, g := range w.order {
+		o.fill(g, w.start, w.end)
+		if ok, _ := o.project(); ok {
+			o.pending = append(o.pending, append(types.Row(nil), o.out...))
+		}
+	}
+	o.sortPending()
+	for _, row := range o.pending {
+		if err := o.next.emit(row, w.end); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (o *aggOp) sortPending() {
+	var c expr.Ctx
+	sort.SliceStable(o.pending, func(i, j int) bool {
+		for _, k := range o.p.OrderBy {
+			a, b := k.Expr.Eval(&c, o.pending[i]), k.Expr.Eval(&c, o.pending[j])
+			r := compareForSort(a, b)
+			if r == 0 {
+				continue
+			}
+			if k.Desc {
+				return r > 0
+			}
+			return r < 0
+		}
+		return false
+	})
+}
+
+// compareForSort orders values with NULLs first; incomparable values tie.
+func compareForSort(a, b types.Value) int {
+	switch {
+	case a.K == types.KindNull && b.K == types.KindNull:
+		return 0
+	case a.K == types.KindNull:
+		return -1
+	case b.K == types.KindNull:
+		return 1
+	}
+	c, ok, err := functions.Compare(a, b)
+	if !ok || err != nil {
+		return 0
+	}
+	return c
+}
+
+func (o *aggOp) advance(wm int64) error {
+	if wm <= o.wm {
+		return nil
+	}
+	o.wm = wm
+	for len(o.open) > 0 && o.open[0].end <= wm {
+		w := o.open[0]
+		o.open[0] = nil
+		o.open = o.open[1:]
+		if o.last == w {
+			o.last = nil
+		}
+		if err := o.closeWindow(w); err != nil {
+			return err
+		}
+	}
+	if o.sess != nil {
+		return o.closeSessions(wm)
+	}
+	return nil
+}
+
+// finish closes every open window in order: the end of a bounded input.
+func (o *aggOp) finish() error {
+	if err := o.advance(math.MaxInt64); err != nil {
+		return err
+	}
+	if o.global != nil {
+		o.stats.OpenWindows.Add(-int64(len(o.global.order)))
+	}
+	return nil
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if (a%b != 0) && ((a < 0) != (b < 0)) {
+		q--
+	}
+	return q
+}
+
+// encodeKey appends a self-delimiting encoding of the key values, such that
+// values equal under SQL grouping encode identically (1 and 1.0 group
+// together, as they compare equal).
+func encodeKey(dst []byte, vals types.Row) []byte {
+	for _, v := range vals {
+		switch v.K {
+		case types.KindString:
+			dst = append(dst, byte(types.KindString))
+			dst = binary.AppendUvarint(dst, uint64(len(v.S)))
+			dst = append(dst, v.S...)
+		case types.KindDecimal:
+			if v.Big() {
+				dst = append(dst, byte(types.KindDecimal), 0xff)
+				dst = binary.AppendUvarint(dst, uint64(len(v.S)))
+				dst = append(dst, v.S...)
+				continue
+			}
+			m, s := v.I, v.Scale
+			for s > 0 && m%10 == 0 {
+				m /= 10
+				s--
+			}
+			if s == 0 {
+				dst = append(dst, byte(types.KindInt))
+				dst = binary.AppendVarint(dst, m)
+				continue
+			}
+			dst = append(dst, byte(types.KindDecimal), s)
+			dst = binary.AppendVarint(dst, m)
+		case types.KindNull:
+			dst = append(dst, byte(types.KindNull))
+		default:
+			dst = append(dst, byte(v.K))
+			dst = binary.AppendVarint(dst, v.I)
+		}
+	}
+	return dst
+}
+
+// Session windows.
+
+// session is one session of one group key: [start, last+gap).
+type session struct {
+	start, last int64
+	g           *group
+	sg          *sessionGroup
+	seq         int64
+	closed      bool
+	version     int
+}
+
+type sessionGroup struct {
+	key      string
+	sessions []*session
+}
+
+type sessEntry struct {
+	end     int64
+	seq     int64
+	s       *session
+	version int
+}
+
+type sessionHeap []sessEntry
+
+func (h sessionHeap) Len() int { return len(h) }
+func (h sessionHeap) Less(i, j int) bool {
+	if h[i].end != h[j].end {
+		return h[i].end < h[j].end
+	}
+	return h[i].seq < h[j].seq
+}
+func (h sessionHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *sessionHeap) Push(x any)   { *h = append(*h, x.(sessEntry)) }
+func (h *sessionHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+func (o *aggOp) pushSession(r *rec) error {
+	gap := o.p.Window.Size
+	sg := o.sess[string(o.keyBuf)]
+	var hits []*session
+	if sg != nil {
+		for _, s := range sg.sessions {
+			if r.t > s.start-gap && r.t < s.last+gap {
+				hits = append(hits, s)
+			}
+		}
+	}
+	var s *session
+	switch len(hits) {
+	case 0:
+		if r.t+gap <= o.wm {
+			o.rt.late(r)
+			return nil
+		}
+		if sg == nil {
+			sg = &sessionGroup{key: string(o.keyBuf)}
+			o.sess[sg.key] = sg
+		}
+		o.sessSeq++
+		s = &session{start: r.t, last: r.t, g: o.newGroup(), sg: sg, seq: o.sessSeq}
+		sg.sessions = append(sg.sessions, s)
+	default:
+		s = hits[0]
+		for _, other := range hits[1:] {
+			if err := mergeGroups(s.g, other.g); err != nil {
+				o.rt.fail(r, "aggregate", err)
+				return nil
+			}
+			s.start = min(s.start, other.start)
+			s.last = max(s.last, other.last)
+			other.closed = true
+			o.stats.OpenWindows.Add(-1)
+			sg.remove(other)
+		}
+	}
+	s.start = min(s.start, r.t)
+	s.last = max(s.last, r.t)
+	s.version++
+	heap.Push(&o.sessHeap, sessEntry{end: s.last + gap, seq: s.seq, s: s, version: s.version})
+	if err := o.update(s.g, r); err != nil {
+		return err
+	}
+	if o.p.Emit == ast.EmitChanges {
+		w := window{start: s.start, end: s.last + gap}
+		return o.emitGroup(&w, s.g, r.t)
+	}
+	return nil
+}
+
+func (sg *sessionGroup) remove(s *session) {
+	for i, x := range sg.sessions {
+		if x == s {
+			sg.sessions = append(sg.sessions[:i], sg.sessions[i+1:]...)
+			return
+		}
+	}
+}
+
+// closeSessions closes sessions whose end the watermark has reached, in end order.
+func (o *aggOp) closeSessions(wm int64) error {
+	gap := o.p.Window.Size
+	for o.sessHeap.Len() > 0 && o.sessHeap[0].end <= wm {
+		e := heap.Pop(&o.sessHeap).(sessEntry)
+		s := e.s
+		if s.closed || e.version != s.version {
+			continue
+		}
+		s.closed = true
+		s.sg.remove(s)
+		if len(s.sg.sessions) == 0 {
+			delete(o.sess, s.sg.key)
+		}
+		w := &window{start: s.start, end: s.last + gap, order: []*group{s.g}}
+		if err := o.closeWindow(w); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// mergeGroups folds b's aggregate state into a (session windows merge when a
+// record bridges two sessions).
+func mergeGroups(a, b *group) error {
+	for i := range a.bufs {
+		m, ok := a.bufs[i].(agg.Merger)
+		if !ok {
+			return fmt.Errorf("aggregate %T cannot merge sessions", a.bufs[i])
+		}
+		if err := m.Merge(b.bufs[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
