@@ -121,8 +121,8 @@ type FuncEmitter struct {
 }
 
 func (f FuncEmitter) Emit(row types.Row, t int64) error { return f.F(row, t) }
-func (FuncEmitter) Flush(context.Context) error          { return nil }
-func (FuncEmitter) Close() error                         { return nil }
+func (FuncEmitter) Flush(context.Context) error         { return nil }
+func (FuncEmitter) Close() error                        { return nil }
 
 // Tee sends every row to each emitter in order.
 type Tee []Emitter

@@ -71,11 +71,11 @@ type sourceState struct {
 	done  bool
 	// per-partition largest event time; the source's watermark is the
 	// minimum over active partitions, minus the allowed out-of-orderness.
-	maxTime map[int32]int64
-	idle    map[int32]bool
-	wm      int64
-	meta    []metaCol
-	dlq     Emitter
+	maxTime  map[int32]int64
+	idle     map[int32]bool
+	wm       int64
+	meta     []metaCol
+	dlq      Emitter
 	procTime bool
 }
 
