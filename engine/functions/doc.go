@@ -95,6 +95,42 @@
 // clipped but still count, so SUBSTRING('hello', 0, 3) is 'he'. LIKE's _
 // matches one character.
 //
+// TRIM, LTRIM and RTRIM remove spaces only (not tabs or newlines), or the
+// characters given as the second argument. LPAD and RPAD cut a longer
+// string to the length, as PostgreSQL does. SPLIT_PART counts fields from
+// 1; a negative field counts from the end; 0 is an error. POSITION(sub, s)
+// and STRPOS(s, sub) return 0 when absent.
+//
+// # Functions with a rule worth knowing
+//
+//   - ROUND(x[, d]) keeps the kind of x. DECIMAL rounds exactly to d
+//     digits (the scale becomes d when d is smaller than x's scale); DOUBLE
+//     rounds the shortest decimal text of x, so ROUND(2.675e0, 2) is 2.68
+//     like the decimal 2.675, though the binary double is slightly below.
+//   - FLOOR and CEIL keep the kind (a DECIMAL result has scale 0).
+//   - POWER(x, y) is exact for a BIGINT or DECIMAL x and a whole y in
+//     0..64 when the result fits (a BIGINT; a DECIMAL with at most 18 digits
+//     after the point); its static type is then x's type. Otherwise it is
+//     a DOUBLE, the static type too, except that the exact case falls back
+//     to DOUBLE at run time when the result does not fit.
+//   - SQRT, LN, LOG10 and EXP are DOUBLE; the square root or logarithm of
+//     a value out of their domain is an error, not NaN.
+//   - GREATEST, LEAST, COALESCE and IFNULL return the common type of their
+//     arguments (BIGINT with DECIMAL is DECIMAL, anything with DOUBLE is
+//     DOUBLE, STRING with TIMESTAMP is TIMESTAMP) and convert the chosen
+//     value to it.
+//   - EXTRACT: DOW is 0 (Sunday) to 6; WEEK is the ISO 8601 week; SECOND is
+//     whole seconds and MILLISECOND the milliseconds within the second
+//     (0-999); EPOCH is an exact DECIMAL of seconds with 3 digits.
+//   - DATE_TRUNC weeks start on Monday. UNIX_TIMESTAMP rounds down (so
+//     -0.5 s is -1). FROM_UNIXTIME keeps fractions to the millisecond.
+//   - NOW(), CURRENT_TIMESTAMP and UNIX_TIMESTAMP() read Env.NowMillis, the
+//     processing-time clock; Func.Volatile tells the planner not to fold
+//     them.
+//   - REGEXP_LIKE, REGEXP_EXTRACT and REGEXP_REPLACE take RE2 syntax.
+//     PostgreSQL's REGEXP_MATCHES is not provided: it returns a set of
+//     arrays, and the dialect has no array type.
+//
 // Functions that build strings are bounded (LPAD/RPAD to 2^20 characters,
 // REPLACE/REGEXP_REPLACE to 16 MiB) so one record cannot exhaust memory;
 // regular expressions are RE2 (linear time, no backreferences).
