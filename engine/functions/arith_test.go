@@ -3,6 +3,7 @@ package functions
 import (
 	"errors"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/velostream/velostream/engine/ast"
@@ -62,6 +63,8 @@ func TestArith(t *testing.T) {
 		{"promoted int div truncates", ast.OpDiv, i(minI), i(-1), d("9223372036854775808"), ""},
 		{"promoted div by zero", ast.OpDiv, d("9223372036854775808"), i(0), null, "division by zero"},
 		{"promoted mul", ast.OpMul, d("9223372036854775808"), d("9223372036854775808"), d("85070591730234615865843651857942052864"), ""},
+		{"promoted size limit", ast.OpMul, d("1" + strings.Repeat("0", 600)), d("1" + strings.Repeat("0", 500)), null,
+			"decimal overflow in *: the result has more than 1000 digits"},
 		// DOUBLE
 		{"float add", ast.OpAdd, f(1.5), i(1), f(2.5), ""},
 		{"decimal plus float is float", ast.OpAdd, d("0.1"), f(0.2), f(0.30000000000000004), ""},

@@ -127,3 +127,41 @@ func TestTruthy(t *testing.T) {
 		}
 	}
 }
+
+func TestComparableTypes(t *testing.T) {
+	tests := []struct {
+		a, b    types.Type
+		wantErr string
+	}{
+		{types.Int, decT(10, 2), ""},
+		{types.Float, types.Int, ""},
+		{types.String, types.Timestamp, ""},
+		{types.Any, types.Bool, ""},
+		{types.Null, types.Interval, ""},
+		{types.Bool, types.Bool, ""},
+		{types.String, types.Int, "cannot compare STRING with BIGINT"},
+		{types.Timestamp, types.Interval, "cannot compare TIMESTAMP with INTERVAL"},
+		{types.Bool, types.Int, "cannot compare BOOLEAN with BIGINT"},
+	}
+	for _, tt := range tests {
+		checkErr(t, tt.a.String()+" vs "+tt.b.String(), ComparableTypes(tt.a, tt.b), tt.wantErr)
+	}
+}
+
+// TestComparableTypesMatchesCompare checks the static rule against Compare
+// for every pair of kinds.
+func TestComparableTypesMatchesCompare(t *testing.T) {
+	samples := map[types.Kind]types.Value{
+		types.KindBool: b(true), types.KindInt: i(7), types.KindFloat: f(2.5), types.KindDecimal: d("1.25"),
+		types.KindString: s("1970-01-01"), types.KindTimestamp: tsm(1000), types.KindInterval: iv(60000),
+	}
+	for ak, av := range samples {
+		for bk, bv := range samples {
+			_, _, err := Compare(av, bv)
+			static := ComparableTypes(types.Type{Kind: ak}, types.Type{Kind: bk})
+			if (err == nil) != (static == nil) {
+				t.Errorf("%s vs %s: Compare err %v, ComparableTypes err %v", ak, bk, err, static)
+			}
+		}
+	}
+}

@@ -168,26 +168,6 @@ func numSign(v types.Value) int {
 	}
 }
 
-func cmpU(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-func cmp3(a, b int) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
 func cmpI(a, b int64) int {
 	switch {
 	case a < b:
