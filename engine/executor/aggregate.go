@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"unsafe"
 
 	"github.com/velostream/velostream/engine/agg"
 	"github.com/velostream/velostream/engine/ast"
@@ -21,12 +22,25 @@ type group struct {
 	bufs []agg.Buffer
 }
 
+// groupCache remembers the group of a string key by the string's pointer.
+type groupCache struct {
+	w *window
+	p *byte
+	n int
+	g *group
+}
+
 // window is one time window's groups, in order of first appearance so that
 // output order is deterministic for a given input.
 type window struct {
 	start, end int64
-	groups     map[string]*group
+	groups     map[string]*group // by encoded key
+	str        map[string]*group // single string key: by the string itself
 	order      []*group
+}
+
+func newWindow(start, end int64) *window {
+	return &window{start: start, end: end, groups: map[string]*group{}, str: map[string]*group{}}
 }
 
 // aggOp groups records by key (within windows) and maintains aggregates.
@@ -42,13 +56,25 @@ type aggOp struct {
 	rt    failer
 	stats *Stats
 
-	nkeys   int
+	nkeys int
+	// keyCols and argCols hold, for keys and aggregate arguments that are
+	// plain columns, their index in the input row (-1 otherwise), so the hot
+	// loop reads them without an expression call; plain tells whether every
+	// key and argument is a column (nothing can fail: no error check).
+	keyCols []int
+	argCols [][]int
+	plain   bool
+	// vals holds each aggregate's argument for the current record (a
+	// non-NULL marker for COUNT(*)); aggregates take at most one argument.
+	vals    []types.Value
 	keyVals types.Row
 	argVals [][]types.Value
 	keyBuf  []byte
 	inter   types.Row
 	out     types.Row
 	pending []types.Row // ORDER BY: a closing window's rows before sorting
+
+	cache [1024]groupCache
 
 	wm     int64
 	open   []*window // tumbling/sliding, sorted by start
@@ -68,10 +94,30 @@ func newAggOp(p *plan.Aggregate, next *outputOp, rt failer, stats *Stats, env fu
 	for i, a := range p.Aggs {
 		o.argVals[i] = make([]types.Value, len(a.Args))
 	}
+	o.plain = true
+	o.keyCols = make([]int, len(p.Keys))
+	for i, k := range p.Keys {
+		o.keyCols[i] = colIndex(k)
+		o.plain = o.plain && o.keyCols[i] >= 0
+	}
+	o.argCols = make([][]int, len(p.Aggs))
+	for i, a := range p.Aggs {
+		o.argCols[i] = make([]int, len(a.Args))
+		for j, x := range a.Args {
+			o.argCols[i][j] = colIndex(x)
+			o.plain = o.plain && o.argCols[i][j] >= 0
+		}
+	}
+	o.vals = make([]types.Value, len(p.Aggs))
+	for i, a := range p.Aggs {
+		if len(a.Args) == 0 {
+			o.vals[i] = types.BoolValue(true)
+		}
+	}
 	o.inter = make(types.Row, p.IntermediateWidth())
 	o.out = make(types.Row, len(p.Output))
 	if p.Window == nil {
-		o.global = &window{start: math.MinInt64, end: math.MaxInt64, groups: map[string]*group{}}
+		o.global = newWindow(math.MinInt64, math.MaxInt64)
 	}
 	if p.Window != nil && p.Window.Kind == ast.Session {
 		o.sess = map[string]*sessionGroup{}
@@ -80,20 +126,46 @@ func newAggOp(p *plan.Aggregate, next *outputOp, rt failer, stats *Stats, env fu
 }
 
 func (o *aggOp) push(r *rec) error {
-	o.ctx.Reset()
-	for i, k := range o.p.Keys {
-		o.keyVals[i] = k.Eval(&o.ctx, r.row)
-	}
-	for i, a := range o.p.Aggs {
-		for j, x := range a.Args {
-			o.argVals[i][j] = x.Eval(&o.ctx, r.row)
+	if o.plain {
+		for i, c := range o.keyCols {
+			o.keyVals[i] = r.row[c]
+		}
+		for i, cols := range o.argCols {
+			if len(cols) > 0 {
+				o.vals[i] = r.row[cols[0]]
+			}
+		}
+	} else {
+		o.ctx.Reset()
+		for i, k := range o.p.Keys {
+			if c := o.keyCols[i]; c >= 0 {
+				o.keyVals[i] = r.row[c]
+			} else {
+				o.keyVals[i] = k.Eval(&o.ctx, r.row)
+			}
+		}
+		for i, a := range o.p.Aggs {
+			for j, x := range a.Args {
+				if c := o.argCols[i][j]; c >= 0 {
+					o.argVals[i][j] = r.row[c]
+				} else {
+					o.argVals[i][j] = x.Eval(&o.ctx, r.row)
+				}
+			}
+		}
+		if o.ctx.Err != nil {
+			o.rt.fail(r, "eval", o.ctx.Err)
+			return nil
+		}
+		for i := range o.argVals {
+			if len(o.argVals[i]) > 0 {
+				o.vals[i] = o.argVals[i][0]
+			}
 		}
 	}
-	if o.ctx.Err != nil {
-		o.rt.fail(r, "eval", o.ctx.Err)
-		return nil
+	if !o.strKey() {
+		o.keyBuf = encodeKey(o.keyBuf[:0], o.keyVals)
 	}
-	o.keyBuf = encodeKey(o.keyBuf[:0], o.keyVals)
 
 	if o.global != nil {
 		g := o.groupIn(o.global)
@@ -108,13 +180,18 @@ func (o *aggOp) push(r *rec) error {
 	w := o.p.Window
 	switch w.Kind {
 	case ast.Tumbling:
-		start := floorDiv(r.t, w.Size) * w.Size
-		end := start + w.Size
-		if end <= o.wm {
-			o.rt.late(r)
-			return nil
+		win := o.last
+		if win == nil || r.t < win.start || r.t >= win.end {
+			// Not the previous record's window: compute which (a division,
+			// skipped for the common run of records in one window).
+			start := floorDiv(r.t, w.Size) * w.Size
+			end := start + w.Size
+			if end <= o.wm {
+				o.rt.late(r)
+				return nil
+			}
+			win = o.windowAt(start, end)
 		}
-		win := o.windowAt(start, end)
 		g := o.groupIn(win)
 		if err := o.update(g, r); err != nil {
 			return err
@@ -156,17 +233,8 @@ func (o *aggOp) push(r *rec) error {
 
 // update feeds the record's argument values to the group's buffers.
 func (o *aggOp) update(g *group, r *rec) error {
-	for i, a := range o.p.Aggs {
-		var err error
-		switch len(a.Args) {
-		case 0:
-			err = g.bufs[i].Update(types.BoolValue(true))
-		case 1:
-			err = g.bufs[i].Update(o.argVals[i][0])
-		default:
-			err = g.bufs[i].Update(o.argVals[i][0])
-		}
-		if err != nil {
+	for i, b := range g.bufs {
+		if err := b.Update(o.vals[i]); err != nil {
 			o.rt.fail(r, "aggregate", err)
 			return nil
 		}
@@ -184,7 +252,7 @@ func (o *aggOp) windowAt(start, end int64) *window {
 		o.last = o.open[i]
 		return o.last
 	}
-	w := &window{start: start, end: end, groups: map[string]*group{}}
+	w := newWindow(start, end)
 	o.open = append(o.open, nil)
 	copy(o.open[i+1:], o.open[i:])
 	o.open[i] = w
@@ -192,8 +260,34 @@ func (o *aggOp) windowAt(start, end int64) *window {
 	return w
 }
 
+// strKey reports whether the current key is a single string, looked up by
+// the string itself (no encoding, the common GROUP BY symbol case).
+func (o *aggOp) strKey() bool {
+	return o.nkeys == 1 && o.keyVals[0].K == types.KindString
+}
+
 // groupIn finds or creates the group of the current key in w.
 func (o *aggOp) groupIn(w *window) *group {
+	if o.strKey() {
+		k := o.keyVals[0].S
+		// Decoders intern repeated strings, so the same symbol usually
+		// arrives with the same backing pointer: a direct-mapped cache on
+		// the pointer skips hashing the string. Equal pointer and length
+		// mean equal contents (strings are immutable).
+		p := unsafe.StringData(k)
+		slot := &o.cache[(uint64(uintptr(unsafe.Pointer(p)))*0x9E3779B97F4A7C15)>>54] // Fibonacci hash: small strings share 16-byte blocks
+		if slot.w == w && slot.p == p && slot.n == len(k) {
+			return slot.g
+		}
+		g, ok := w.str[k]
+		if !ok {
+			g = o.newGroup()
+			w.str[k] = g
+			w.order = append(w.order, g)
+		}
+		*slot = groupCache{w: w, p: p, n: len(k), g: g}
+		return g
+	}
 	if g, ok := w.groups[string(o.keyBuf)]; ok {
 		return g
 	}
@@ -201,6 +295,14 @@ func (o *aggOp) groupIn(w *window) *group {
 	w.groups[string(o.keyBuf)] = g
 	w.order = append(w.order, g)
 	return g
+}
+
+// colIndex returns the input column e reads when e is a plain column, else -1.
+func colIndex(e expr.Expr) int {
+	if c, ok := e.(*expr.Col); ok {
+		return c.Idx
+	}
+	return -1
 }
 
 func (o *aggOp) newGroup() *group {
@@ -341,6 +443,8 @@ func (o *aggOp) advance(wm int64) error {
 		if o.last == w {
 			o.last = nil
 		}
+		// Forget cached groups so a closed window's state can be freed.
+		o.cache = [len(o.cache)]groupCache{}
 		if err := o.closeWindow(w); err != nil {
 			return err
 		}
@@ -453,6 +557,9 @@ func (h *sessionHeap) Pop() any {
 
 func (o *aggOp) pushSession(r *rec) error {
 	gap := o.p.Window.Size
+	if o.strKey() { // sessions are keyed by the encoded key
+		o.keyBuf = encodeKey(o.keyBuf[:0], o.keyVals)
+	}
 	sg := o.sess[string(o.keyBuf)]
 	var hits []*session
 	if sg != nil {

@@ -69,14 +69,30 @@ type sourceState struct {
 	batch chan readResult
 	next  chan struct{}
 	done  bool
-	// per-partition largest event time; the source's watermark is the
-	// minimum over active partitions, minus the allowed out-of-orderness.
-	maxTime  map[int32]int64
-	idle     map[int32]bool
+	// parts holds, per partition, the largest event time seen; the source's
+	// watermark is the minimum over the partitions that have data and are
+	// not idle, minus the allowed out-of-orderness. Partitions are small
+	// integers, so a slice indexed by partition beats a map here (this is
+	// touched for every record).
+	parts    []partState
 	wm       int64
 	meta     []metaCol
 	dlq      Emitter
 	procTime bool
+}
+
+type partState struct {
+	max  int64
+	seen bool
+	idle bool
+}
+
+// part returns the state of partition p, growing the slice as needed.
+func (s *sourceState) part(p int32) *partState {
+	if int(p) >= len(s.parts) {
+		s.parts = append(s.parts, make([]partState, int(p)+1-len(s.parts))...)
+	}
+	return &s.parts[p]
 }
 
 type metaCol struct {
@@ -103,6 +119,7 @@ type runtime struct {
 	em      Emitter
 	opened  []connectors.Source
 	wm      int64
+	maxTime int64
 	dlqRow  []byte
 	limited bool
 }
@@ -120,7 +137,7 @@ func newRuntime(ctx context.Context, q *plan.Query, opts Options) (*runtime, err
 	opts.Stats.Watermark.Store(math.MinInt64)
 	opts.Stats.MaxEventTime.Store(math.MinInt64)
 	cctx, cancel := context.WithCancel(ctx)
-	r := &runtime{ctx: cctx, cancel: cancel, q: q, opts: opts, stats: opts.Stats, now: opts.Now, wm: math.MinInt64}
+	r := &runtime{ctx: cctx, cancel: cancel, q: q, opts: opts, stats: opts.Stats, now: opts.Now, wm: math.MinInt64, maxTime: math.MinInt64}
 	r.env = functions.Env{NowMillis: func() int64 { return r.now().UnixMilli() }}
 	r.rep = newReporter(opts.Stderr, opts.Now)
 
@@ -188,7 +205,7 @@ func (r *runtime) openSource(ps *plan.Source) (*sourceState, error) {
 		r.opened = append(r.opened, src)
 	}
 	s := &sourceState{src: src, plan: ps, batch: make(chan readResult), next: make(chan struct{}),
-		maxTime: map[int32]int64{}, idle: map[int32]bool{}, wm: math.MinInt64, procTime: ps.TimeCol < 0}
+		wm: math.MinInt64, procTime: ps.TimeCol < 0}
 	for i, c := range ps.Columns {
 		switch c.Name {
 		case "_key", "_partition", "_offset", "_timestamp":
@@ -364,7 +381,7 @@ func (r *runtime) allDone() bool {
 // in input order with the good ones, so dead letters keep the input's order.
 func (r *runtime) process(s *sourceState, b *connectors.Batch) error {
 	for _, p := range b.Idle {
-		s.idle[p] = true
+		s.part(p).idle = true
 	}
 	if len(b.Records) == 0 && len(b.Bad) == 0 {
 		if len(b.Idle) > 0 {
@@ -378,6 +395,8 @@ func (r *runtime) process(s *sourceState, b *connectors.Batch) error {
 	if s.procTime {
 		procNow = r.now().UnixMilli()
 	}
+	defer r.publish()
+	single := len(r.sources) == 1 && len(s.parts) <= 1
 	bad := 0
 	for i := range b.Records {
 		in := &b.Records[i]
@@ -406,13 +425,18 @@ func (r *runtime) process(s *sourceState, b *connectors.Batch) error {
 		}
 		// Advance the watermark as soon as it moves, so a window closes
 		// before the next record is judged late or on time.
-		p := in.Prov.Partition
-		if old, ok := s.maxTime[p]; !ok || t > old {
-			s.maxTime[p] = t
-			if s.idle[p] {
-				delete(s.idle, p)
-			}
-			if err := r.updateWatermark(s); err != nil {
+		ps := s.part(in.Prov.Partition)
+		if !ps.seen || t > ps.max {
+			ps.max, ps.seen, ps.idle = t, true, false
+			if single && len(s.parts) == 1 && t-s.plan.MaxOutOfOrder > r.wm {
+				// One source, one partition: the watermark is this
+				// partition's, no minimum to take.
+				r.wm = t - s.plan.MaxOutOfOrder
+				s.wm, r.maxTime = r.wm, max(r.maxTime, t)
+				if err := r.head.advance(r.wm); err != nil {
+					return err
+				}
+			} else if err := r.updateWatermark(s); err != nil {
 				return err
 			}
 		}
@@ -442,34 +466,33 @@ func (r *runtime) decodeFailed(s *sourceState, bad *connectors.BadRecord) {
 // updateWatermark recomputes s's watermark and the query's (the minimum
 // over its sources), and lets the operators close windows.
 func (r *runtime) updateWatermark(s *sourceState) error {
-	wm := int64(math.MaxInt64)
-	seen := false
-	for p, t := range s.maxTime {
-		if s.idle[p] && len(s.maxTime) > len(s.idle) {
+	wm, mx := int64(math.MaxInt64), int64(math.MinInt64)
+	active, seen := 0, 0
+	for i := range s.parts {
+		p := &s.parts[i]
+		if !p.seen {
 			continue
 		}
-		seen = true
-		if t < wm {
-			wm = t
+		seen++
+		mx = max(mx, p.max)
+		if p.idle {
+			continue
 		}
+		active++
+		wm = min(wm, p.max)
 	}
-	if !seen {
+	if seen == 0 {
 		return nil
 	}
+	if active == 0 { // every partition idle: the newest data decides
+		wm = mx
+	}
+	r.maxTime = max(r.maxTime, mx)
 	wm -= s.plan.MaxOutOfOrder
 	if wm <= s.wm {
 		return nil
 	}
 	s.wm = wm
-	if t := s.maxTime; len(t) > 0 {
-		mx := int64(math.MinInt64)
-		for _, v := range t {
-			mx = max(mx, v)
-		}
-		if mx > r.stats.MaxEventTime.Load() {
-			r.stats.MaxEventTime.Store(mx)
-		}
-	}
 	qwm := int64(math.MaxInt64)
 	for _, o := range r.sources {
 		if o.done && o != s {
@@ -481,8 +504,14 @@ func (r *runtime) updateWatermark(s *sourceState) error {
 		return nil
 	}
 	r.wm = qwm
-	r.stats.Watermark.Store(qwm)
 	return r.head.advance(qwm)
+}
+
+// publish copies the watermark and largest event time to the shared Stats
+// once per batch (atomic stores per record would cost more than the work).
+func (r *runtime) publish() {
+	r.stats.Watermark.Store(r.wm)
+	r.stats.MaxEventTime.Store(r.maxTime)
 }
 
 // onTick advances processing-time watermarks and prints held-back reports.
@@ -491,7 +520,8 @@ func (r *runtime) onTick() error {
 	now := r.now().UnixMilli()
 	for _, s := range r.sources {
 		if s.procTime && !s.done {
-			s.maxTime[0] = max(s.maxTime[0], now)
+			p := s.part(0)
+			p.max, p.seen = max(p.max, now), true
 			if err := r.updateWatermark(s); err != nil {
 				return err
 			}
