@@ -297,25 +297,26 @@ func (s *scope) bind(e ast.Expr) expr.Expr {
 		if x == nil {
 			return nil
 		}
-		if _, err := functions.Extract(n.Field, types.TimestampValue(0)); err != nil {
+		t, err := functions.ExtractType(n.Field, x.Type())
+		if err != nil {
 			s.b.errs.AddHint(n.FieldPos, n.FieldPos, "fields: YEAR, QUARTER, MONTH, WEEK, DAY, DOW, DOY, HOUR, MINUTE, SECOND, MILLISECOND, EPOCH", err.Error())
 			return nil
 		}
-		return expr.NewExtract(n.Field, x, types.Int, span(n))
+		return expr.NewExtract(n.Field, x, t, span(n))
 	}
 	s.b.errorf(e, "unsupported expression")
 	return nil
 }
 
 func (s *scope) bindIdent(id *ast.Ident) expr.Expr {
-	if s.agg != nil && !s.inAgg {
-		s.b.hintf(id, "add it to GROUP BY, or aggregate it, e.g. MAX("+id.Name()+")",
-			"column %q must appear in GROUP BY or be used in an aggregate function", strings.Join(id.Parts, "."))
-		return nil
-	}
 	if len(id.Parts) == 1 && (strings.EqualFold(id.Name(), "window_start") || strings.EqualFold(id.Name(), "window_end")) {
 		s.b.hintf(id, "window_start and window_end exist in queries with a WINDOW clause and GROUP BY or aggregates",
 			"%s is not available here", strings.ToLower(id.Name()))
+		return nil
+	}
+	if s.agg != nil && !s.inAgg {
+		s.b.hintf(id, "add it to GROUP BY, or aggregate it, e.g. MAX("+id.Name()+")",
+			"column %q must appear in GROUP BY or be used in an aggregate function", strings.Join(id.Parts, "."))
 		return nil
 	}
 	col, ok := s.resolveColumn(id)
@@ -361,17 +362,9 @@ func (s *scope) checkComparable(l, r expr.Expr, at ast.Node) {
 	if l == nil || r == nil {
 		return
 	}
-	a, b := l.Type().Kind, r.Type().Kind
-	if a == types.KindAny || b == types.KindAny || a == types.KindNull || b == types.KindNull || a == b {
-		return
+	if err := functions.ComparableTypes(l.Type(), r.Type()); err != nil {
+		s.b.errorf(at, "%v", err)
 	}
-	if a.Numeric() && b.Numeric() {
-		return
-	}
-	if (a == types.KindTimestamp && b == types.KindString) || (a == types.KindString && b == types.KindTimestamp) {
-		return
-	}
-	s.b.errorf(at, "cannot compare %s with %s", l.Type(), r.Type())
 }
 
 func (s *scope) bindCall(n *ast.Call) expr.Expr {
