@@ -151,7 +151,7 @@ type parserState struct {
 	open  bool
 	errs  diag.List
 	names map[string]*Metric // every named @metric, including bad ones
-	bad   map[*Metric]bool     // metrics with errors: alerts on them are dropped quietly
+	bad   map[*Metric]bool   // metrics with errors: alerts on them are dropped quietly
 }
 
 func parse(annots []ast.Annotation, output types.Schema, open bool) (*Spec, diag.List) {

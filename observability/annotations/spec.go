@@ -193,10 +193,10 @@ const (
 	// Value is a bare reference: a gauge's value; for a counter the amount
 	// added per window of the query (per 5 minutes when not windowed); for
 	// a histogram the mean observed value over that range.
-	Value Func = iota
-	Rate       // rate(m [, range]): per second; histograms count observations
-	Increase   // increase(m [, range]): added over the range
-	Quantile   // quantile(q, m [, range]): a histogram's q-quantile
+	Value    Func = iota
+	Rate          // rate(m [, range]): per second; histograms count observations
+	Increase      // increase(m [, range]): added over the range
+	Quantile      // quantile(q, m [, range]): a histogram's q-quantile
 )
 
 // Ref is a reference to a metric of the query.
