@@ -1,0 +1,117 @@
+package metrics
+
+import (
+	"math"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/velostream/velostream/engine/executor"
+	"github.com/velostream/velostream/observability"
+)
+
+// LagReporter is implemented by sources that know how far behind their
+// input they are: a Kafka source reports, per partition, the records
+// between its position and the partition's end. It uses only built-in
+// types so a connector can implement it without importing this package.
+// ConsumerLag is called at scrape time, concurrently with the query; it
+// must be safe for that and should not block on the network.
+type LagReporter interface {
+	ConsumerLag(report func(topic string, partition int32, lag int64))
+}
+
+// engineCollector reads the executor's Stats when Prometheus scrapes, so
+// the hot path pays only the atomic adds the executor does anyway.
+type engineCollector struct {
+	stats   *executor.Stats
+	now     func() time.Time
+	latency prometheus.Histogram
+
+	read, emitted, filtered, late, dead, bad, open, wmLag, lag *prometheus.Desc
+
+	mu   sync.Mutex
+	lags []namedLag
+}
+
+type namedLag struct {
+	source string
+	r      LagReporter
+}
+
+func newEngineCollector(stats *executor.Stats, now func() time.Time, constLabels prometheus.Labels) *engineCollector {
+	d := func(name, help string, labels ...string) *prometheus.Desc {
+		return prometheus.NewDesc(name, help, labels, constLabels)
+	}
+	return &engineCollector{
+		stats: stats,
+		now:   now,
+		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:        observability.ProcessingLatency,
+			Help:        "Time to process one batch of input records, in seconds.",
+			ConstLabels: constLabels,
+			// 10µs to about 2.6s: a batch is usually well under a
+			// millisecond; the top buckets catch stalls.
+			Buckets: prometheus.ExponentialBuckets(0.00001, 4, 10),
+		}),
+		read:     d(observability.RecordsRead, "Records read from the query's sources, good and bad."),
+		emitted:  d(observability.RecordsEmitted, "Result rows the query emitted."),
+		filtered: d(observability.RecordsFiltered, "Records removed by WHERE."),
+		late:     d(observability.RecordsLate, "Records that arrived after every window they belong to had closed."),
+		dead:     d(observability.RecordsDeadLettered, "Records written to a dead-letter sink."),
+		bad:      d(observability.RecordsBad, "Records that could not be decoded or processed."),
+		open:     d(observability.OpenWindows, "Window and group states held in memory."),
+		wmLag:    d(observability.WatermarkLag, "Wall-clock time minus the query's event-time watermark, in seconds."),
+		lag:      d(observability.ConsumerLag, "Records not yet read, per source partition.", "source", "topic", "partition"),
+	}
+}
+
+func (c *engineCollector) addLag(source string, r LagReporter) {
+	c.mu.Lock()
+	c.lags = append(c.lags, namedLag{source, r})
+	sort.SliceStable(c.lags, func(i, j int) bool { return c.lags[i].source < c.lags[j].source })
+	c.mu.Unlock()
+}
+
+func (c *engineCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.read, c.emitted, c.filtered, c.late, c.dead, c.bad, c.open, c.wmLag, c.lag} {
+		ch <- d
+	}
+}
+
+func (c *engineCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.stats
+	counter := func(d *prometheus.Desc, v int64) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v))
+	}
+	counter(c.read, s.Read.Load())
+	counter(c.emitted, s.Emitted.Load())
+	counter(c.filtered, s.Filtered.Load())
+	counter(c.late, s.Late.Load())
+	counter(c.dead, s.DeadLettered.Load())
+	counter(c.bad, s.Bad.Load())
+	ch <- prometheus.MustNewConstMetric(c.open, prometheus.GaugeValue, float64(s.OpenWindows.Load()))
+	// Before the first record the watermark is MinInt64, and at the end of
+	// a bounded input it jumps to MaxInt64 to close every window: neither
+	// is a lag, so the series is absent rather than absurd.
+	if wm := s.Watermark.Load(); wm != math.MinInt64 && wm != math.MaxInt64 {
+		lag := float64(c.now().UnixMilli()-wm) / 1000
+		ch <- prometheus.MustNewConstMetric(c.wmLag, prometheus.GaugeValue, lag)
+	}
+	c.mu.Lock()
+	lags := append([]namedLag(nil), c.lags...)
+	c.mu.Unlock()
+	for _, l := range lags {
+		l.r.ConsumerLag(func(topic string, partition int32, lag int64) {
+			m, err := prometheus.NewConstMetric(c.lag, prometheus.GaugeValue, float64(lag), l.source, topic, strconv.Itoa(int(partition)))
+			if err != nil {
+				// A topic name that is not valid UTF-8: the scrape reports
+				// it instead of the process panicking.
+				m = prometheus.NewInvalidMetric(c.lag, err)
+			}
+			ch <- m
+		})
+	}
+}
