@@ -150,7 +150,9 @@ func (m *Metrics) Handler() http.Handler {
 
 type slogPrintln struct{}
 
-func (slogPrintln) Println(v ...any) { slog.Error("metrics: serving /metrics", "err", fmt.Sprint(v...)) }
+func (slogPrintln) Println(v ...any) {
+	slog.Error("metrics: serving /metrics", "err", fmt.Sprint(v...))
+}
 
 // AddLagReporter adds a source's consumer lag to the engine series.
 func (m *Metrics) AddLagReporter(source string, r LagReporter) { m.engine.addLag(source, r) }
