@@ -17,8 +17,11 @@ demo: build ## run the example windowed query over the bundled sample data
 	$(BIN)/velo run examples/trades_per_minute.sql
 
 test: tools ## install what the tests need, then run every test
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: the files above need formatting (make fmt)"; exit 1; }
 	$(GO) vet ./...
-	$(GO) test -count=1 ./...
+	hack/check-manifests.sh $(CONTROLLER_GEN)
+	set -o pipefail; KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh | tail -1)" && export KUBEBUILDER_ASSETS && \
+		$(GO) test -count=1 -timeout 30m ./...
 
 unit: ## go tests only, no tool installation
 	$(GO) test ./...
@@ -26,8 +29,9 @@ unit: ## go tests only, no tool installation
 bench: ## engine benchmarks (figures go to docs/benchmarks.md)
 	$(GO) test -run '^$$' -bench . -benchmem ./engine/...
 
-tools:
+tools: controller-gen helm kubeconform envtest ## everything the tests need: Debian packages, tools built into bin/
 	@mkdir -p $(BIN)
+	hack/install-apt.sh kcat=kcat promtool=prometheus
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

@@ -76,6 +76,26 @@ type Source interface {
 	Close() error
 }
 
+// Committer is implemented by replayable sources (Kafka). The executor
+// calls Commit once every effect of the records before offsets[p] (exclusive)
+// of each partition p is durable: every window they fell in has been emitted
+// and the sink has acknowledged that output (or the record was
+// dead-lettered). meta travels with the commit (the executor stores its
+// watermark there) and is handed back by Restored after a restart, so that
+// re-read records of windows already emitted are recognised and skipped.
+type Committer interface {
+	Commit(ctx context.Context, offsets map[int32]int64, meta []byte) error
+	// Restored returns the meta of the commit the source resumed from, or
+	// nil when it starts without one. Valid once the first Read returned.
+	Restored() []byte
+}
+
+// Lagger is implemented by sources that know how far behind the end of
+// their input they are (Kafka consumer lag per partition), for metrics.
+type Lagger interface {
+	Lag() map[int32]int64
+}
+
 // OutRecord is an encoded result row to write.
 type OutRecord struct {
 	Key     []byte
