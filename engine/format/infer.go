@@ -33,7 +33,7 @@ func InferSchema(format string, lines [][]byte) (types.Schema, error) {
 	case "json":
 		return inferJSON(lines)
 	case "csv":
-		return inferCSV(lines)
+		return InferCSVSchema(lines, ',')
 	}
 	return nil, fmt.Errorf("infer schema: unknown format %q (want json or csv)", format)
 }
@@ -187,11 +187,14 @@ func jsonKind(v []byte) types.Kind {
 	return val.K
 }
 
-func inferCSV(lines [][]byte) (types.Schema, error) {
+// InferCSVSchema is InferSchema for CSV whose fields are separated by comma
+// (',' for InferSchema).
+func InferCSVSchema(lines [][]byte, comma rune) (types.Schema, error) {
 	if len(lines) == 0 {
 		return nil, nil
 	}
 	r := csv.NewReader(bytes.NewReader(bytes.Join(lines, []byte{'\n'})))
+	r.Comma = comma
 	r.FieldsPerRecord = -1
 	r.ReuseRecord = true
 	header, err := r.Read()
