@@ -34,9 +34,13 @@ type groupCache struct {
 // output order is deterministic for a given input.
 type window struct {
 	start, end int64
-	groups     map[string]*group // by encoded key
-	str        map[string]*group // single string key: by the string itself
-	order      []*group
+	// minOff holds, per partition, the smallest offset of a record in this
+	// window (tracked only for replayable sources): offsets are committed
+	// below it until the window is emitted.
+	minOff map[int32]int64
+	groups map[string]*group // by encoded key
+	str    map[string]*group // single string key: by the string itself
+	order  []*group
 }
 
 func newWindow(start, end int64) *window {
@@ -76,10 +80,12 @@ type aggOp struct {
 
 	cache [1024]groupCache
 
-	wm     int64
-	open   []*window // tumbling/sliding, sorted by start
-	last   *window   // the window the previous record went to
-	global *window   // unwindowed aggregation
+	wm       int64
+	replayed int64     // windows ending at or before this were emitted before a restart
+	track    bool      // track record offsets per window (replayable source)
+	open     []*window // tumbling/sliding, sorted by start
+	last     *window   // the window the previous record went to
+	global   *window   // unwindowed aggregation
 
 	sess     map[string]*sessionGroup // session windows by group key
 	sessHeap sessionHeap
@@ -87,7 +93,7 @@ type aggOp struct {
 }
 
 func newAggOp(p *plan.Aggregate, next *outputOp, rt failer, stats *Stats, env functions.Env) *aggOp {
-	o := &aggOp{p: p, next: next, rt: rt, stats: stats, nkeys: len(p.Keys), wm: math.MinInt64}
+	o := &aggOp{p: p, next: next, rt: rt, stats: stats, nkeys: len(p.Keys), wm: math.MinInt64, replayed: math.MinInt64}
 	o.ctx.Env = env
 	o.keyVals = make(types.Row, len(p.Keys))
 	o.argVals = make([][]types.Value, len(p.Aggs))
@@ -168,6 +174,9 @@ func (o *aggOp) push(r *rec) error {
 	}
 
 	if o.global != nil {
+		if o.track {
+			o.global.noteOffset(r)
+		}
 		g := o.groupIn(o.global)
 		if err := o.update(g, r); err != nil {
 			return err
@@ -187,10 +196,13 @@ func (o *aggOp) push(r *rec) error {
 			start := floorDiv(r.t, w.Size) * w.Size
 			end := start + w.Size
 			if end <= o.wm {
-				o.rt.late(r)
+				o.lateOrReplayed(r, end)
 				return nil
 			}
 			win = o.windowAt(start, end)
+		}
+		if o.track {
+			win.noteOffset(r)
 		}
 		g := o.groupIn(win)
 		if err := o.update(g, r); err != nil {
@@ -212,6 +224,9 @@ func (o *aggOp) push(r *rec) error {
 			}
 			accepted = true
 			win := o.windowAt(start, end)
+			if o.track {
+				win.noteOffset(r)
+			}
 			g := o.groupIn(win)
 			if err := o.update(g, r); err != nil {
 				return err
@@ -223,7 +238,7 @@ func (o *aggOp) push(r *rec) error {
 			}
 		}
 		if !accepted {
-			o.rt.late(r)
+			o.lateOrReplayed(r, last+w.Size)
 		}
 		return nil
 	default:
@@ -518,6 +533,7 @@ func encodeKey(dst []byte, vals types.Row) []byte {
 // session is one session of one group key: [start, last+gap).
 type session struct {
 	start, last int64
+	minOff      map[int32]int64
 	g           *group
 	sg          *sessionGroup
 	seq         int64
@@ -573,7 +589,7 @@ func (o *aggOp) pushSession(r *rec) error {
 	switch len(hits) {
 	case 0:
 		if r.t+gap <= o.wm {
-			o.rt.late(r)
+			o.lateOrReplayed(r, r.t+gap)
 			return nil
 		}
 		if sg == nil {
@@ -592,6 +608,14 @@ func (o *aggOp) pushSession(r *rec) error {
 			}
 			s.start = min(s.start, other.start)
 			s.last = max(s.last, other.last)
+			for p, off := range other.minOff {
+				if old, ok := s.minOff[p]; !ok || off < old {
+					if s.minOff == nil {
+						s.minOff = map[int32]int64{}
+					}
+					s.minOff[p] = off
+				}
+			}
 			other.closed = true
 			o.stats.OpenWindows.Add(-1)
 			sg.remove(other)
@@ -600,6 +624,14 @@ func (o *aggOp) pushSession(r *rec) error {
 	s.start = min(s.start, r.t)
 	s.last = max(s.last, r.t)
 	s.version++
+	if o.track {
+		if s.minOff == nil {
+			s.minOff = map[int32]int64{}
+		}
+		if old, ok := s.minOff[r.prov.Partition]; !ok || r.prov.Offset < old {
+			s.minOff[r.prov.Partition] = r.prov.Offset
+		}
+	}
 	heap.Push(&o.sessHeap, sessEntry{end: s.last + gap, seq: s.seq, s: s, version: s.version})
 	if err := o.update(s.g, r); err != nil {
 		return err
@@ -656,3 +688,56 @@ func mergeGroups(a, b *group) error {
 	}
 	return nil
 }
+
+// lateOrReplayed handles a record whose windows have all closed: after a
+// restart, a record of a window emitted before the restart (its end is at or
+// before the restored watermark) is a replay and is skipped; any other is late.
+func (o *aggOp) lateOrReplayed(r *rec, lastEnd int64) {
+	if lastEnd <= o.replayed {
+		o.stats.Replayed.Add(1)
+		return
+	}
+	o.rt.late(r)
+}
+
+// noteOffset lowers the window's smallest offset for the record's partition.
+func (w *window) noteOffset(r *rec) {
+	if r.prov == nil {
+		return
+	}
+	if w.minOff == nil {
+		w.minOff = map[int32]int64{}
+	}
+	if old, ok := w.minOff[r.prov.Partition]; !ok || r.prov.Offset < old {
+		w.minOff[r.prov.Partition] = r.prov.Offset
+	}
+}
+
+func lowerOffsets(dst, src map[int32]int64) {
+	for p, off := range src {
+		if cur, ok := dst[p]; !ok || off < cur {
+			dst[p] = off
+		}
+	}
+}
+
+// pendingOffsets lowers offsets to the first record still held in open state.
+func (o *aggOp) pendingOffsets(offsets map[int32]int64) {
+	for _, w := range o.open {
+		lowerOffsets(offsets, w.minOff)
+	}
+	if o.global != nil {
+		lowerOffsets(offsets, o.global.minOff)
+	}
+	for _, sg := range o.sess {
+		for _, s := range sg.sessions {
+			lowerOffsets(offsets, s.minOff)
+		}
+	}
+}
+
+// setReplayed tells the operator the watermark restored after a restart.
+func (o *aggOp) setReplayed(wm int64) { o.replayed = max(o.replayed, wm) }
+
+// setTracking turns on per-window offset tracking (replayable sources).
+func (o *aggOp) setTracking() { o.track = true }

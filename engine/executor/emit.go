@@ -73,6 +73,8 @@ func appendKey(dst []byte, v types.Value) []byte {
 	return format.AppendJSONValue(dst, v)
 }
 
+func (e *SinkEmitter) push() error { return e.write() }
+
 func (e *SinkEmitter) write() error {
 	if len(e.recs) == 0 {
 		return nil

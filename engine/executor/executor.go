@@ -64,11 +64,15 @@ func Run(ctx context.Context, q *plan.Query, opts Options) (*Stats, error) {
 }
 
 type sourceState struct {
-	src   connectors.Source
-	plan  *plan.Source
-	batch chan readResult
-	next  chan struct{}
-	done  bool
+	src  connectors.Source
+	plan *plan.Source
+	next chan struct{}
+	done bool
+	// committer is set for replayable sources: the runtime commits the
+	// offsets whose effects are durable, with the watermark as metadata.
+	committer connectors.Committer
+	restored  bool
+	readNext  map[int32]int64 // per partition: the offset after the last record read
 	// parts holds, per partition, the largest event time seen; the source's
 	// watermark is the minimum over the partitions that have data and are
 	// not idle, minus the allowed out-of-orderness. Partitions are small
@@ -101,6 +105,7 @@ type metaCol struct {
 }
 
 type readResult struct {
+	s   *sourceState
 	b   connectors.Batch
 	err error
 }
@@ -116,12 +121,16 @@ type runtime struct {
 	rep     *reporter
 	sources []*sourceState
 	head    operator
-	em      Emitter
-	opened  []connectors.Source
-	wm      int64
-	maxTime int64
-	dlqRow  []byte
-	limited bool
+	batches chan readResult
+	// commit bookkeeping (replayable sources only)
+	lastCommit time.Time
+	restoredWM int64
+	em         Emitter
+	opened     []connectors.Source
+	wm         int64
+	maxTime    int64
+	dlqRow     []byte
+	limited    bool
 }
 
 func newRuntime(ctx context.Context, q *plan.Query, opts Options) (*runtime, error) {
@@ -137,7 +146,8 @@ func newRuntime(ctx context.Context, q *plan.Query, opts Options) (*runtime, err
 	opts.Stats.Watermark.Store(math.MinInt64)
 	opts.Stats.MaxEventTime.Store(math.MinInt64)
 	cctx, cancel := context.WithCancel(ctx)
-	r := &runtime{ctx: cctx, cancel: cancel, q: q, opts: opts, stats: opts.Stats, now: opts.Now, wm: math.MinInt64, maxTime: math.MinInt64}
+	r := &runtime{ctx: cctx, cancel: cancel, q: q, opts: opts, stats: opts.Stats, now: opts.Now, wm: math.MinInt64, maxTime: math.MinInt64,
+		batches: make(chan readResult), restoredWM: math.MinInt64}
 	r.env = functions.Env{NowMillis: func() int64 { return r.now().UnixMilli() }}
 	r.rep = newReporter(opts.Stderr, opts.Now)
 
@@ -204,8 +214,14 @@ func (r *runtime) openSource(ps *plan.Source) (*sourceState, error) {
 		}
 		r.opened = append(r.opened, src)
 	}
-	s := &sourceState{src: src, plan: ps, batch: make(chan readResult), next: make(chan struct{}),
+	s := &sourceState{src: src, plan: ps, next: make(chan struct{}),
 		wm: math.MinInt64, procTime: ps.TimeCol < 0}
+	if c, ok := src.(connectors.Committer); ok {
+		s.committer = c
+		if rp, ok := r.head.(replayer); ok {
+			rp.setTracking()
+		}
+	}
 	for i, c := range ps.Columns {
 		switch c.Name {
 		case "_key", "_partition", "_offset", "_timestamp":
@@ -231,7 +247,7 @@ func (r *runtime) read(s *sourceState) {
 	for {
 		b, err := s.src.Read(r.ctx)
 		select {
-		case s.batch <- readResult{b: b, err: err}:
+		case r.batches <- readResult{s: s, b: b, err: err}:
 		case <-r.ctx.Done():
 			return
 		}
@@ -253,34 +269,18 @@ func (r *runtime) loop() error {
 		if r.allDone() {
 			return r.finish()
 		}
-		// One select over every live source (fixed small N: unrolled for 1).
 		var res readResult
-		var s *sourceState
-		if len(r.sources) == 1 {
-			s = r.sources[0]
-			select {
-			case res = <-s.batch:
-			case <-tick.C:
-				if err := r.onTick(); err != nil {
-					return err
-				}
-				continue
-			case <-r.ctx.Done():
-				return r.stop()
-			}
-		} else {
-			var err error
-			s, res, err = r.selectMany(tick)
-			if err != nil || s == nil {
-				if err == errTick {
-					continue
-				}
-				if err == errStopped {
-					return r.stop()
-				}
+		select {
+		case res = <-r.batches:
+		case <-tick.C:
+			if err := r.onTick(); err != nil {
 				return err
 			}
+			continue
+		case <-r.ctx.Done():
+			return r.stop()
 		}
+		s := res.s
 		if res.err != nil {
 			s.done = true
 			if errors.Is(res.err, connectors.ErrEndOfInput) || errors.Is(res.err, io.EOF) {
@@ -291,9 +291,22 @@ func (r *runtime) loop() error {
 			}
 			return fmt.Errorf("source %s: %w", s.plan.Name, res.err)
 		}
+		if s.committer != nil && !s.restored {
+			if err := r.restore(s); err != nil {
+				return err
+			}
+		}
 		start := time.Now()
 		if err := r.process(s, &res.b); err != nil {
 			return err
+		}
+		// Hand what this batch produced to the sink now (without waiting
+		// for durability), so EMIT CHANGES rows do not wait for a full
+		// output batch.
+		if p, ok := r.em.(pusher); ok {
+			if err := p.push(); err != nil {
+				return fmt.Errorf("sink: %w", err)
+			}
 		}
 		if r.stats.LatencyNanos != nil {
 			r.stats.LatencyNanos(time.Since(start).Nanoseconds())
@@ -309,64 +322,9 @@ func (r *runtime) loop() error {
 	}
 }
 
-var (
-	errTick    = errors.New("tick")
-	errStopped = errors.New("stopped")
-)
-
-// selectMany waits on every source that is not done.
-func (r *runtime) selectMany(tick *time.Ticker) (*sourceState, readResult, error) {
-	// Sources are few (a join reads two or three); poll in order, then block.
-	for _, s := range r.sources {
-		if s.done {
-			continue
-		}
-		select {
-		case res := <-s.batch:
-			return s, res, nil
-		default:
-		}
-	}
-	cases := make(chan struct {
-		s   *sourceState
-		res readResult
-	}, 1)
-	stop := make(chan struct{})
-	defer close(stop)
-	for _, s := range r.sources {
-		if s.done {
-			continue
-		}
-		go func(s *sourceState) {
-			select {
-			case res := <-s.batch:
-				select {
-				case cases <- struct {
-					s   *sourceState
-					res readResult
-				}{s, res}:
-				case <-stop:
-					// Put it back for the next round.
-					go func() {
-						select {
-						case s.batch <- res:
-						case <-r.ctx.Done():
-						}
-					}()
-				}
-			case <-stop:
-			}
-		}(s)
-	}
-	select {
-	case c := <-cases:
-		return c.s, c.res, nil
-	case <-tick.C:
-		return nil, readResult{}, errTick
-	case <-r.ctx.Done():
-		return nil, readResult{}, errStopped
-	}
-}
+// pusher is implemented by emitters that buffer rows: push hands the buffer
+// to the sink without waiting for it to be durable.
+type pusher interface{ push() error }
 
 func (r *runtime) allDone() bool {
 	for _, s := range r.sources {
@@ -412,9 +370,15 @@ func (r *runtime) process(s *sourceState, b *connectors.Batch) error {
 			var err error
 			t, err = eventTime(in.Row[s.plan.TimeCol], s.plan.TimeFormat)
 			if err != nil {
+				if s.committer != nil {
+					s.noteRead(&in.Prov)
+				}
 				r.badRecord(s, &in.Prov, nil, in.Row, "time", fmt.Errorf("event time column %q: %w", s.plan.Columns[s.plan.TimeCol].Name, err))
 				continue
 			}
+		}
+		if s.committer != nil {
+			s.noteRead(&in.Prov)
 		}
 		rc = rec{row: in.Row, t: t, prov: &in.Prov}
 		if err := r.head.push(&rc); err != nil {
@@ -460,6 +424,9 @@ func before(a, b *connectors.Provenance) bool {
 }
 
 func (r *runtime) decodeFailed(s *sourceState, bad *connectors.BadRecord) {
+	if s.committer != nil {
+		s.noteRead(&bad.Prov)
+	}
 	r.badRecord(s, &bad.Prov, bad.Raw, nil, "decode", bad.Err)
 }
 
@@ -517,6 +484,7 @@ func (r *runtime) publish() {
 // onTick advances processing-time watermarks and prints held-back reports.
 func (r *runtime) onTick() error {
 	r.rep.tick()
+	r.maybeCommit()
 	now := r.now().UnixMilli()
 	for _, s := range r.sources {
 		if s.procTime && !s.done {
@@ -535,18 +503,29 @@ func (r *runtime) finish() error {
 	if err := r.head.finish(); err != nil {
 		return err
 	}
-	return r.flush()
+	return r.flushAndCommit()
 }
 
 // stop ends a run that was cancelled (Ctrl-C, SIGTERM, LIMIT): nothing is
 // closed early, but everything emitted so far is flushed.
 func (r *runtime) stop() error {
-	return r.flush()
+	return r.flushAndCommit()
 }
 
-func (r *runtime) flush() error {
+// flushAndCommit makes every emitted row durable, then commits what that
+// covers. It runs on a fresh context: the run's own may be cancelled
+// (Ctrl-C, SIGTERM) and the work still has to be saved.
+func (r *runtime) flushAndCommit() error {
 	fctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	if err := r.flushAll(fctx); err != nil {
+		return err
+	}
+	return r.commit(fctx)
+}
+
+// flushAll flushes the output and dead-letter sinks.
+func (r *runtime) flushAll(fctx context.Context) error {
 	var first error
 	if err := r.em.Flush(fctx); err != nil {
 		first = fmt.Errorf("flush sink: %w", err)

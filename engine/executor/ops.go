@@ -55,7 +55,25 @@ func (o *filterOp) push(r *rec) error {
 	return o.next.push(r)
 }
 func (o *filterOp) advance(wm int64) error { return o.next.advance(wm) }
-func (o *filterOp) finish() error          { return o.next.finish() }
+
+func (o *filterOp) pendingOffsets(offsets map[int32]int64) {
+	if p, ok := o.next.(pendingOffsets); ok {
+		p.pendingOffsets(offsets)
+	}
+}
+
+func (o *filterOp) setReplayed(wm int64) {
+	if p, ok := o.next.(replayer); ok {
+		p.setReplayed(wm)
+	}
+}
+
+func (o *filterOp) setTracking() {
+	if p, ok := o.next.(replayer); ok {
+		p.setTracking()
+	}
+}
+func (o *filterOp) finish() error { return o.next.finish() }
 
 // projectOp computes one output row per input record.
 type projectOp struct {

@@ -17,6 +17,7 @@ type Stats struct {
 	DeadLettered atomic.Int64 // records written to a dead-letter sink
 	Bad          atomic.Int64 // records that could not be decoded or processed
 	Filtered     atomic.Int64 // records removed by WHERE
+	Replayed     atomic.Int64 // records re-read after a restart whose windows were already emitted
 	OpenWindows  atomic.Int64 // (window, group) states held
 	Watermark    atomic.Int64 // current watermark, ms (math.MinInt64 before any record)
 	MaxEventTime atomic.Int64 // largest event time seen, ms
