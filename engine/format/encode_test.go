@@ -416,6 +416,7 @@ func TestInferSchema(t *testing.T) {
 			{Name: "symbol", Type: types.String}, {Name: "price", Type: types.Decimal}, {Name: "qty", Type: types.Float},
 			{Name: "code", Type: types.String}, {Name: "when", Type: types.String}, {Name: "empty", Type: types.Any},
 		}, ""},
+		{"csv skips records of the wrong width", "csv", []string{"a,b", "1,2", "x,y,z", "3"}, types.Schema{{Name: "a", Type: types.Int}, {Name: "b", Type: types.Int}}, ""},
 		{"csv quoted newline", "csv", []string{"a,b", `"x`, `y",1`}, types.Schema{{Name: "a", Type: types.String}, {Name: "b", Type: types.Int}}, ""},
 		{"csv duplicate names", "csv", []string{"a,b,a"}, nil, `CSV header names "a" twice (columns 1 and 3)`},
 		{"csv empty name", "csv", []string{"a,,b"}, nil, "column 2 of the CSV header has no name"},

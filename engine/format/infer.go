@@ -27,7 +27,8 @@ const bom = "\uFEFF"
 // only when no line is usable.
 //
 // CSV: the header names the columns; cells are typed as CSVDecoder infers
-// them, empty cells count as null.
+// them, empty cells count as null; records that do not parse or have the
+// wrong number of fields are left out.
 func InferSchema(format string, lines [][]byte) (types.Schema, error) {
 	switch strings.ToLower(format) {
 	case "json":
@@ -220,13 +221,11 @@ func InferCSVSchema(lines [][]byte, comma rune) (types.Schema, error) {
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		if err != nil {
+		if err != nil || len(rec) != len(names) {
 			continue // a broken record is reported when the source decodes it
 		}
 		for i, cell := range rec {
-			if i < len(names) {
-				s.add(names[i], csvKind(cell))
-			}
+			s.add(names[i], csvKind(cell))
 		}
 	}
 	return s.schema(), nil
