@@ -9,19 +9,10 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/velostream/velostream/engine/connectors"
 	"github.com/velostream/velostream/engine/executor"
 	"github.com/velostream/velostream/observability"
 )
-
-// LagReporter is implemented by sources that know how far behind their
-// input they are: a Kafka source reports, per partition, the records
-// between its position and the partition's end. It uses only built-in
-// types so a connector can implement it without importing this package.
-// ConsumerLag is called at scrape time, concurrently with the query; it
-// must be safe for that and should not block on the network.
-type LagReporter interface {
-	ConsumerLag(report func(topic string, partition int32, lag int64))
-}
 
 // engineCollector reads the executor's Stats when Prometheus scrapes, so
 // the hot path pays only the atomic adds the executor does anyway.
@@ -36,9 +27,12 @@ type engineCollector struct {
 	lags []namedLag
 }
 
+// namedLag is a source that reports consumer lag (connectors.Lagger, for
+// Kafka the records between its position and each partition's end). Lag
+// is called at scrape time, concurrently with the query.
 type namedLag struct {
-	source string
-	r      LagReporter
+	source, topic string
+	l             connectors.Lagger
 }
 
 func newEngineCollector(stats *executor.Stats, now func() time.Time, constLabels prometheus.Labels) *engineCollector {
@@ -68,9 +62,9 @@ func newEngineCollector(stats *executor.Stats, now func() time.Time, constLabels
 	}
 }
 
-func (c *engineCollector) addLag(source string, r LagReporter) {
+func (c *engineCollector) addLag(source, topic string, l connectors.Lagger) {
 	c.mu.Lock()
-	c.lags = append(c.lags, namedLag{source, r})
+	c.lags = append(c.lags, namedLag{source, topic, l})
 	sort.SliceStable(c.lags, func(i, j int) bool { return c.lags[i].source < c.lags[j].source })
 	c.mu.Unlock()
 }
@@ -104,14 +98,14 @@ func (c *engineCollector) Collect(ch chan<- prometheus.Metric) {
 	lags := append([]namedLag(nil), c.lags...)
 	c.mu.Unlock()
 	for _, l := range lags {
-		l.r.ConsumerLag(func(topic string, partition int32, lag int64) {
-			m, err := prometheus.NewConstMetric(c.lag, prometheus.GaugeValue, float64(lag), l.source, topic, strconv.Itoa(int(partition)))
+		for partition, lag := range l.l.Lag() {
+			m, err := prometheus.NewConstMetric(c.lag, prometheus.GaugeValue, float64(lag), l.source, l.topic, strconv.Itoa(int(partition)))
 			if err != nil {
 				// A topic name that is not valid UTF-8: the scrape reports
 				// it instead of the process panicking.
 				m = prometheus.NewInvalidMetric(c.lag, err)
 			}
 			ch <- m
-		})
+		}
 	}
 }

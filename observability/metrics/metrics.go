@@ -7,7 +7,8 @@
 //   - the engine's series for the query (records read, emitted, late,
 //     dead-lettered and bad, open windows, watermark lag, processing
 //     latency) read from executor.Stats at scrape time;
-//   - consumer lag per partition from sources that implement LagReporter.
+//   - consumer lag per partition from sources that implement
+//     connectors.Lagger (Kafka).
 //
 // Every series carries query=<name>. Counters add 1 per matching row, or
 // the value of @metric_field when one is given; gauges are set to the
@@ -154,15 +155,18 @@ func (slogPrintln) Println(v ...any) {
 	slog.Error("metrics: serving /metrics", "err", fmt.Sprint(v...))
 }
 
-// AddLagReporter adds a source's consumer lag to the engine series.
-func (m *Metrics) AddLagReporter(source string, r LagReporter) { m.engine.addLag(source, r) }
+// AddLagger adds a source's consumer lag to the engine series, labelled
+// with the source's name and topic.
+func (m *Metrics) AddLagger(source, topic string, l connectors.Lagger) {
+	m.engine.addLag(source, topic, l)
+}
 
 // Instrument returns opts wired for metrics: Stats are the ones the engine
 // series read, and every output row goes to the query's output and then to
 // the metrics updater. When opts.Emitter is nil (the query writes to the
 // sink its SQL names), that sink is opened here as the executor would have,
 // and closing the returned Emitter closes it. Sources given in opts.Sources
-// that implement LagReporter are added.
+// that implement connectors.Lagger report their consumer lag.
 func (m *Metrics) Instrument(ctx context.Context, q *plan.Query, opts executor.Options) (executor.Options, error) {
 	opts.Stats = m.stats
 	out := opts.Emitter
@@ -177,9 +181,9 @@ func (m *Metrics) Instrument(ctx context.Context, q *plan.Query, opts executor.O
 		out = executor.NewSinkEmitter(ctx, sink, q.Output, q.Sink.Format, q.Sink.Props["key.field"])
 	}
 	opts.Emitter = executor.Tee{out, m.emitter}
-	for name, src := range opts.Sources {
-		if lr, ok := src.(LagReporter); ok {
-			m.AddLagReporter(name, lr)
+	for _, ps := range q.Sources {
+		if l, ok := opts.Sources[ps.Name].(connectors.Lagger); ok {
+			m.AddLagger(ps.Name, ps.Props["topic"], l)
 		}
 	}
 	return opts, nil

@@ -232,9 +232,13 @@ func TestNumber(t *testing.T) {
 	}
 }
 
-type lagFunc func(report func(string, int32, int64))
+// lagSource is a source that reports consumer lag, as a Kafka source does.
+type lagSource struct {
+	connectors.Source
+	lag map[int32]int64
+}
 
-func (f lagFunc) ConsumerLag(report func(string, int32, int64)) { f(report) }
+func (s lagSource) Lag() map[int32]int64 { return s.lag }
 
 func TestEngineSeriesReadStats(t *testing.T) {
 	now := time.UnixMilli(1_700_000_100_000)
@@ -254,10 +258,7 @@ func TestEngineSeriesReadStats(t *testing.T) {
 	s.OpenWindows.Store(5)
 	s.Watermark.Store(1_700_000_000_000)
 	s.LatencyNanos(2_000_000) // 2ms
-	m.AddLagReporter("trades", lagFunc(func(report func(string, int32, int64)) {
-		report("trades", 0, 12)
-		report("trades", 1, 0)
-	}))
+	m.AddLagger("trades", "trades", lagSource{lag: map[int32]int64{0: 12, 1: 0}})
 	want := `
 # HELP velo_query_consumer_lag Records not yet read, per source partition.
 # TYPE velo_query_consumer_lag gauge
@@ -331,7 +332,8 @@ WITH ('big.type' = 'file_sink', 'big.path' = '` + out + `');`
 	m := newMetrics(t, q, Options{})
 	schema := types.Schema{{Name: "symbol", Type: types.String}, {Name: "quantity", Type: types.Int}}
 	rows := []types.Row{row(str("A"), num(5)), row(str("B"), num(1)), row(str("A"), num(7)), row(str("B"), num(3))}
-	srcs := map[string]connectors.Source{"trades": memory.NewSource("trades", schema, rows, 2)}
+	// A source that reports lag (as Kafka's does) is picked up.
+	srcs := map[string]connectors.Source{"trades": lagSource{memory.NewSource("trades", schema, rows, 2), map[int32]int64{3: 9}}}
 	ctx := context.Background()
 	opts, err := m.Instrument(ctx, q, executor.Options{Sources: srcs})
 	if err != nil {
@@ -367,6 +369,9 @@ velo_query_records_emitted_total{query="trades"} 3
 	}
 	if n, err := testutil.GatherAndCount(m.Registry(), observability.ProcessingLatency); err != nil || n != 1 {
 		t.Errorf("latency histogram: %d series, %v", n, err)
+	}
+	if n, err := testutil.GatherAndCount(m.Registry(), observability.ConsumerLag); err != nil || n != 1 {
+		t.Errorf("consumer lag: %d series, %v", n, err)
 	}
 }
 
