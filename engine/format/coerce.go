@@ -129,7 +129,8 @@ func (c *column) text(t []byte, cell bool, off int, dst *types.Value) *DecodeErr
 		return c.timestampText(t, off, dst)
 	case types.KindInt, types.KindFloat, types.KindDecimal, types.KindInterval:
 		lo, hi := trimSpace(t)
-		n, msg, eoff := lexNumber(t[:hi], lo, false)
+		var n number
+		msg, eoff := lexNumber(&n, t[:hi], lo, false)
 		if msg == "" && n.end != hi {
 			msg, eoff = "unexpected "+quoteByte(t[n.end])+" after the number", n.end
 		}
@@ -145,7 +146,8 @@ func (c *column) timestampText(t []byte, off int, dst *types.Value) *DecodeError
 	switch c.TimeFormat {
 	case TimeEpochMillis, TimeEpochSeconds:
 		lo, hi := trimSpace(t)
-		n, msg, _ := lexNumber(t[:hi], lo, false)
+		var n number
+		msg, _ := lexNumber(&n, t[:hi], lo, false)
 		if msg != "" || n.end != hi {
 			return c.err(off, "expected %s, found %s", c.TimeFormat, describeText(t))
 		}
@@ -203,7 +205,8 @@ func lexWhole(t []byte) (number, bool) {
 	if lo == hi {
 		return number{}, false
 	}
-	n, msg, _ := lexNumber(t[:hi], lo, false)
+	var n number
+	msg, _ := lexNumber(&n, t[:hi], lo, false)
 	return n, msg == "" && n.end == hi
 }
 

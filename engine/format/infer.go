@@ -180,7 +180,8 @@ func jsonKind(v []byte) types.Kind {
 	case 'n':
 		return types.KindNull
 	}
-	n, _, _ := lexNumber(v, 0, true)
+	var n number
+	lexNumber(&n, v, 0, true)
 	val, st := n.anyValue(v)
 	if st != numOK {
 		return types.KindFloat

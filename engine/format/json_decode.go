@@ -249,7 +249,8 @@ func (d *JSONDecoder) value(b []byte, i int, c *column, dst *types.Value) (int, 
 		}
 		return end + 1, nil
 	case ch == '-' || ch-'0' <= 9:
-		n, msg, off := lexNumber(b, i, true)
+		var n number
+		msg, off := lexNumber(&n, b, i, true)
 		if msg != "" {
 			return 0, syntaxErr(off, "%s", msg)
 		}
@@ -449,7 +450,8 @@ func skipValue(b []byte, i int, depth int) (int, error) {
 		}
 		return end + 1, nil
 	case ch == '-' || ch-'0' <= 9:
-		n, msg, off := lexNumber(b, i, true)
+		var n number
+		msg, off := lexNumber(&n, b, i, true)
 		if msg != "" {
 			return 0, syntaxErr(off, "%s", msg)
 		}

@@ -37,7 +37,7 @@ var pow10f = [...]float64{
 type number struct {
 	start, end int    // token extent in the input
 	mant       uint64 // significant digits of integer and fraction; valid when ndig <= 19
-	ndig       int    // significant digits (leading zeros skipped)
+	ndig       int    // digits (a bound: leading zeros count while all digits are <= 19)
 	frac       int    // digits after the point
 	exp        int    // exponent, 0 when none
 	neg        bool
@@ -46,12 +46,16 @@ type number struct {
 	lead0      bool // lenient only: "0123" (a leading zero followed by digits)
 }
 
-// lexNumber scans a number starting at b[i]. Strict follows the JSON
-// grammar; lenient (for numbers inside strings and CSV cells) also allows a
-// '+' sign, leading zeros, ".5" and "5.". It returns the end of the token, or
-// a message and the offset of the offending byte.
-func lexNumber(b []byte, i int, strict bool) (n number, msg string, errOff int) {
-	n.start = i
+// lexNumber scans a number starting at b[i] into n. Strict follows the
+// JSON grammar; lenient (for numbers inside strings and CSV cells) also
+// allows a '+' sign, leading zeros, ".5" and "5.". It sets the end of the
+// token, or returns a message and the offset of the offending byte.
+//
+// The digit loops only accumulate: with at most 19 digits in all the
+// mantissa is exact and ndig (then the digit count, leading zeros included)
+// is a safe bound; past 19 a second pass counts the significant digits.
+func lexNumber(n *number, b []byte, i int, strict bool) (msg string, errOff int) {
+	*n = number{start: i}
 	if i < len(b) && b[i] == '-' {
 		n.neg = true
 		i++
@@ -61,63 +65,45 @@ func lexNumber(b []byte, i int, strict bool) (n number, msg string, errOff int) 
 	intStart := i
 	if strict {
 		if i >= len(b) {
-			return n, "expected a digit, found end of input", i
+			return "expected a digit, found end of input", i
 		}
 		if b[i] == '0' {
-			i++
-			if i < len(b) && b[i]-'0' <= 9 {
-				return n, "leading zero in a number", i - 1
+			if i+1 < len(b) && b[i+1]-'0' <= 9 {
+				return "leading zero in a number", i
 			}
 		} else if b[i]-'0' > 9 {
-			return n, "expected a digit, found " + quoteByte(b[i]), i
+			return "expected a digit, found " + quoteByte(b[i]), i
 		}
 	} else if i+1 < len(b) && b[i] == '0' && b[i+1]-'0' <= 9 {
 		n.lead0 = true
 	}
-	mant, ndig := n.mant, n.ndig
-	for ; i < len(b); i++ {
-		c := b[i] - '0'
-		if c > 9 {
-			break
-		}
-		if ndig == 0 && c == 0 {
-			continue
-		}
-		if ndig < 19 {
-			mant = mant*10 + uint64(c)
-		}
-		ndig++
+	var mant uint64
+	for ; i < len(b) && b[i]-'0' <= 9; i++ {
+		mant = mant*10 + uint64(b[i]-'0')
 	}
 	digits := i - intStart
 	if i < len(b) && b[i] == '.' {
 		n.dot = true
 		i++
 		fracStart := i
-		for ; i < len(b); i++ {
-			c := b[i] - '0'
-			if c > 9 {
-				break
-			}
-			if ndig == 0 && c == 0 {
-				continue
-			}
-			if ndig < 19 {
-				mant = mant*10 + uint64(c)
-			}
-			ndig++
+		for ; i < len(b) && b[i]-'0' <= 9; i++ {
+			mant = mant*10 + uint64(b[i]-'0')
 		}
 		n.frac = i - fracStart
 		if strict && n.frac == 0 {
-			return n, "expected a digit after the decimal point", i
+			return "expected a digit after the decimal point", i
 		}
 		digits += n.frac
 	}
-	n.mant, n.ndig = mant, ndig
 	if digits == 0 {
 		if i < len(b) {
-			return n, "expected a digit, found " + quoteByte(b[i]), i
+			return "expected a digit, found " + quoteByte(b[i]), i
 		}
-		return n, "expected a digit, found end of input", i
+		return "expected a digit, found end of input", i
+	}
+	n.mant, n.ndig = mant, digits
+	if digits > 19 {
+		n.significant(b[intStart:i])
 	}
 	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
 		n.hasExp = true
@@ -129,20 +115,16 @@ func lexNumber(b []byte, i int, strict bool) (n number, msg string, errOff int) 
 		}
 		expStart := i
 		e := 0
-		for ; i < len(b); i++ {
-			c := b[i] - '0'
-			if c > 9 {
-				break
-			}
+		for ; i < len(b) && b[i]-'0' <= 9; i++ {
 			if e < maxExponent {
-				e = e*10 + int(c)
+				e = e*10 + int(b[i]-'0')
 			}
 		}
 		if i == expStart {
 			if i < len(b) {
-				return n, "expected a digit in the exponent, found " + quoteByte(b[i]), i
+				return "expected a digit in the exponent, found " + quoteByte(b[i]), i
 			}
-			return n, "expected a digit in the exponent, found end of input", i
+			return "expected a digit in the exponent, found end of input", i
 		}
 		if eneg {
 			e = -e
@@ -150,7 +132,24 @@ func lexNumber(b []byte, i int, strict bool) (n number, msg string, errOff int) 
 		n.exp = e
 	}
 	n.end = i
-	return n, "", 0
+	return "", 0
+}
+
+// significant recounts the digits of t (integer and fraction, with the
+// point) without leading zeros, and the mantissa when they are at most 19.
+func (n *number) significant(t []byte) {
+	var mant uint64
+	nd := 0
+	for _, c := range t {
+		if c == '.' || (nd == 0 && c == '0') {
+			continue
+		}
+		if nd < 19 {
+			mant = mant*10 + uint64(c-'0')
+		}
+		nd++
+	}
+	n.mant, n.ndig = mant, nd
 }
 
 func quoteByte(c byte) string {
@@ -404,7 +403,7 @@ func (n *number) big(b []byte) (*decimal.Big, numStatus) {
 		case scale > 255:
 			// Below 10^-200 or so: zero at every scale a column can have,
 			// but not exactly zero (numTiny) unless every digit is.
-			if n.ndig == 0 {
+			if n.mant == 0 { // exactly zero: no significant digit
 				return new(decimal.Big), numOK
 			}
 			return new(decimal.Big), numTiny
