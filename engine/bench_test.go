@@ -76,7 +76,7 @@ func tradesFile(b *testing.B) string {
 
 type countEmitter struct{ n int64 }
 
-func (c *countEmitter) Emit(types.Row, int64) error  { c.n++; return nil }
+func (c *countEmitter) Emit(types.Row, int64) error { c.n++; return nil }
 func (c *countEmitter) Flush(context.Context) error { return nil }
 func (c *countEmitter) Close() error                { return nil }
 

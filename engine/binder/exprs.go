@@ -195,6 +195,20 @@ func (s *scope) prepass(sel *ast.SelectStmt) {
 	s.fix()
 }
 
+// mayExist reports whether id could name a column: a known schema has it,
+// or an open schema would accept it.
+func (s *scope) mayExist(id *ast.Ident) bool {
+	for _, r := range s.rels {
+		if q := id.Qualifier(); q != "" && !strings.EqualFold(q, r.alias) && !strings.EqualFold(q, r.src.Name) {
+			continue
+		}
+		if r.open || r.src.Columns.Index(id.Name()) >= 0 || (r.src.Declared != nil && r.src.Declared.Index(id.Name()) >= 0) {
+			return true
+		}
+	}
+	return false
+}
+
 // bind binds a row-level or grouped expression depending on the scope.
 func (s *scope) bind(e ast.Expr) expr.Expr {
 	if s.agg != nil && !s.inAgg {
@@ -315,6 +329,10 @@ func (s *scope) bindIdent(id *ast.Ident) expr.Expr {
 		return nil
 	}
 	if s.agg != nil && !s.inAgg {
+		if !s.mayExist(id) {
+			s.resolveColumn(id) // reports the unknown column, with a hint
+			return nil
+		}
 		s.b.hintf(id, "add it to GROUP BY, or aggregate it, e.g. MAX("+id.Name()+")",
 			"column %q must appear in GROUP BY or be used in an aggregate function", strings.Join(id.Parts, "."))
 		return nil

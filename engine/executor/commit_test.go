@@ -51,8 +51,8 @@ func (s *replaySource) Read(ctx context.Context) (connectors.Batch, error) {
 	return connectors.Batch{Records: b}, nil
 }
 func (s *replaySource) Ack(context.Context, []connectors.Provenance) error { return nil }
-func (s *replaySource) Close() error                                      { return nil }
-func (s *replaySource) Restored() []byte                                  { return s.restored }
+func (s *replaySource) Close() error                                       { return nil }
+func (s *replaySource) Restored() []byte                                   { return s.restored }
 func (s *replaySource) Commit(_ context.Context, offsets map[int32]int64, meta []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

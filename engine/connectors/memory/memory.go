@@ -49,7 +49,7 @@ func (s *Source) Read(ctx context.Context) (connectors.Batch, error) {
 }
 
 func (s *Source) Ack(context.Context, []connectors.Provenance) error { return nil }
-func (s *Source) Close() error                                      { return nil }
+func (s *Source) Close() error                                       { return nil }
 
 // Reset serves the rows again from the start.
 func (s *Source) Reset() { s.pos = 0 }
