@@ -17,8 +17,11 @@ import (
 	"maps"
 	"sort"
 
-	"github.com/velostream/velostream/observability/annotations"
+	"github.com/prometheus/common/model"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/velostream/velostream/observability"
+	"github.com/velostream/velostream/observability/annotations"
 )
 
 // Label keys set on generated objects and expected on the query's Service.
@@ -45,6 +48,18 @@ type Target struct {
 	Port string
 	// Interval is the scrape interval; default 15s.
 	Interval string
+}
+
+// Validate reports a target the objects could not be applied with.
+func (t Target) Validate() error {
+	t = t.withDefaults()
+	if t.Name == "" || observability.DNSLabel(t.Name) != t.Name {
+		return fmt.Errorf("generate: query name %q is not a DNS-1123 label (lower case letters, digits and '-')", t.Name)
+	}
+	if d, err := model.ParseDuration(t.Interval); err != nil || d <= 0 {
+		return fmt.Errorf("generate: scrape interval %q is not a Prometheus duration such as 15s or 1m", t.Interval)
+	}
+	return nil
 }
 
 func (t Target) withDefaults() Target {
@@ -78,8 +93,8 @@ type File struct {
 // (there is nothing to record or alert on); the ServiceMonitor and the
 // dashboard always come, for the engine's own series.
 func Files(spec *annotations.Spec, t Target) ([]File, error) {
-	if t.Name == "" {
-		return nil, fmt.Errorf("generate: the target has no query name")
+	if err := t.Validate(); err != nil {
+		return nil, err
 	}
 	var out []File
 	add := func(name string, b []byte, err error) error {

@@ -298,3 +298,25 @@ func strictErr(err error) error {
 }
 
 func timeParse(s string) (time.Duration, error) { return time.ParseDuration(s) }
+
+func TestTargetValidate(t *testing.T) {
+	tests := []struct {
+		t    Target
+		want string
+	}{
+		{Target{Name: "trades"}, ""},
+		{Target{Name: "trades", Interval: "1m30s", Port: "http"}, ""},
+		{Target{}, `query name "" is not a DNS-1123 label`},
+		{Target{Name: "Trades_1"}, `query name "Trades_1" is not a DNS-1123 label`},
+		{Target{Name: "trades", Interval: "15 seconds"}, `scrape interval "15 seconds" is not a Prometheus duration`},
+	}
+	for _, tt := range tests {
+		err := tt.t.Validate()
+		if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
+			t.Errorf("%+v: %v, want %q", tt.t, err, tt.want)
+		}
+		if _, ferr := Files(&annotations.Spec{}, tt.t); (ferr == nil) != (tt.want == "") {
+			t.Errorf("Files(%+v) error %v", tt.t, ferr)
+		}
+	}
+}
