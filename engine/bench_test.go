@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -39,39 +40,50 @@ var (
 // trading, so sixty windows open and close while the input is read.
 func tradesFile(b *testing.B) string {
 	tradesOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "velo-bench")
-		if err != nil {
-			tradesErr = err
+		// One file per machine, reused across runs (it is deterministic):
+		// written next to the temp dir's other files, not one per run.
+		tradesPath = filepath.Join(os.TempDir(), "velo-bench-trades-1m-v1.jsonl")
+		if st, err := os.Stat(tradesPath); err == nil && st.Size() > 0 {
 			return
 		}
-		tradesPath = filepath.Join(dir, "trades.jsonl")
-		f, err := os.Create(tradesPath)
+		tmp := tradesPath + ".tmp"
+		f, err := os.Create(tmp)
 		if err != nil {
 			tradesErr = err
 			return
 		}
 		w := bufio.NewWriterSize(f, 1<<20)
-		rng := rand.New(rand.NewPCG(1, 2))
-		t0 := int64(1_704_067_200_000)
-		for i := 0; i < benchRecords; i++ {
-			sym := rng.IntN(50)
-			price := 10000 + rng.IntN(9_000_000) // 1.0000 .. 901.0000 in 4 decimals
-			side := "BUY"
-			if rng.IntN(2) == 1 {
-				side = "SELL"
-			}
-			fmt.Fprintf(w, `{"symbol":"SYM%02d","price":%d.%04d,"quantity":%d,"side":"%s","ts":%d}`+"\n",
-				sym, price/10000, price%10000, 1+rng.IntN(500), side, t0+int64(i)*36/10)
-		}
+		writeTrades(w, benchRecords)
 		if err := w.Flush(); err != nil {
 			tradesErr = err
 		}
-		tradesErr = f.Close()
+		if err := f.Close(); err != nil {
+			tradesErr = err
+		}
+		if tradesErr == nil {
+			tradesErr = os.Rename(tmp, tradesPath)
+		}
 	})
 	if tradesErr != nil {
 		b.Fatal(tradesErr)
 	}
 	return tradesPath
+}
+
+// writeTrades writes n deterministic trade lines.
+func writeTrades(w io.Writer, n int) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	t0 := int64(1_704_067_200_000)
+	for i := 0; i < n; i++ {
+		sym := rng.IntN(50)
+		price := 10000 + rng.IntN(9_000_000) // 1.0000 .. 901.0000 in 4 decimals
+		side := "BUY"
+		if rng.IntN(2) == 1 {
+			side = "SELL"
+		}
+		fmt.Fprintf(w, `{"symbol":"SYM%02d","price":%d.%04d,"quantity":%d,"side":"%s","ts":%d}`+"\n",
+			sym, price/10000, price%10000, 1+rng.IntN(500), side, t0+int64(i)*36/10)
+	}
 }
 
 type countEmitter struct{ n int64 }
