@@ -441,3 +441,45 @@ func TestParseWithSchemaOnly(t *testing.T) {
 		t.Fatalf("%+v %v", s, errs)
 	}
 }
+
+// velo validate binds SELECT * over an undeclared source with an open
+// output: names the query may produce are not errors, but everything that
+// does not depend on the columns is still checked.
+func TestOpenOutputIsNotAnError(t *testing.T) {
+	src := "-- @metric: m\n-- @metric_labels: symbol\n-- @metric_field: volume\n-- @metric_condition: volume > 0\n-- @metric_type: gauge\n-- @viz: pie\nSELECT * FROM trades;"
+	script, errs := parser.Parse(src)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	q, errs := binder.Bind(script, binder.Options{Validate: true})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	errs = Check(q)
+	if len(errs) != 1 || !strings.Contains(errs[0].Msg, `unknown @viz "pie"`) {
+		t.Fatalf("errors: %v", errs)
+	}
+}
+
+// Whatever the annotation text, Parse reports problems as diagnostics
+// inside the text and never panics.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"@metric: m", "@metric_type: gauge", "@metric_labels: a, ,b", "@metric_buckets: exponential(1,2,3)",
+		"@metric_buckets: linear(", "@alert: quantile(0.5, m, 5m) > 1 AND rate(m) < 2", "@alert_for: 1h30m", "@alert_summary: {{ $value"} {
+		f.Add("-- @metric: m\n-- " + s + "\n-- @metric_field: x\n")
+	}
+	out := types.Schema{{Name: "x", Type: types.Float}, {Name: "a", Type: types.String}, {Name: "b", Type: types.Any}}
+	f.Fuzz(func(t *testing.T, annots string) {
+		src := annots + "\nSELECT x, a, b FROM t"
+		script, errs := parser.Parse(src)
+		if len(errs) > 0 || len(script.Statements) == 0 {
+			return
+		}
+		_, errs = Parse(script.Statements[0].Annots(), out)
+		for _, d := range errs {
+			if !d.Pos.IsValid() || d.Pos.Offset < 0 || d.Pos.Offset > len(src) || d.End.Offset < d.Pos.Offset {
+				t.Fatalf("diagnostic outside the text: %+v in %q", d, src)
+			}
+		}
+	})
+}

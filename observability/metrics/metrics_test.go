@@ -400,6 +400,18 @@ func TestListenServesMetrics(t *testing.T) {
 	}
 }
 
+func TestNewRejectsSpecsThatCannotRun(t *testing.T) {
+	for _, m := range []*annotations.Metric{
+		{Name: "a", Labels: []string{"x"}, LabelCols: []int{-1}, FieldCol: -1},
+		{Name: "b", Type: annotations.Gauge, Field: "x", FieldCol: -1},
+		{Name: "c", Condition: "x > 1", FieldCol: -1},
+	} {
+		if _, err := New(&annotations.Spec{Metrics: []*annotations.Metric{m}}, Options{NoRuntimeCollectors: true}); err == nil {
+			t.Errorf("%s: no error", m.Name)
+		}
+	}
+}
+
 func TestNewRejectsNameClashes(t *testing.T) {
 	// Two metrics whose series collide cannot come from annotations (it
 	// reports them), but a hand-built spec must get an error, not a panic.

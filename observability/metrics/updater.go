@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"math"
 	"strconv"
@@ -66,6 +67,17 @@ type updater struct {
 }
 
 func newUpdater(m *annotations.Metric, opts Options, constLabels prometheus.Labels, dropped, skipped *prometheus.CounterVec) (*updater, error) {
+	// A spec resolved against an incomplete output schema (velo validate
+	// of SELECT * over an undeclared source) names columns it could not
+	// place; such a spec describes, it cannot run.
+	for i, c := range m.LabelCols {
+		if c < 0 {
+			return nil, fmt.Errorf("metrics: %s: label %q is not a known output column", m.Name, m.Labels[i])
+		}
+	}
+	if m.Field != "" && m.FieldCol < 0 || m.Condition != "" && m.Cond == nil {
+		return nil, fmt.Errorf("metrics: %s: resolved without the query's output columns", m.Name)
+	}
 	u := &updater{
 		spec:    m,
 		series:  map[string]series{},
