@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"math"
 	"net/http"
@@ -419,5 +420,31 @@ func TestNewRejectsNameClashes(t *testing.T) {
 	b := &annotations.Metric{Name: "x", Type: annotations.Gauge, Help: "h", FieldCol: 0}
 	if _, err := New(&annotations.Spec{Metrics: []*annotations.Metric{a, b}}, Options{NoRuntimeCollectors: true}); err == nil {
 		t.Fatal("no error for two metrics named velo_x")
+	}
+}
+
+// Prometheus scrapes while the query's goroutine emits: run with -race.
+func TestScrapeWhileEmitting(t *testing.T) {
+	m := newMetrics(t, compile(t, decl+projection), Options{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 20000; i++ {
+			m.Emitter().Emit(row(str(fmt.Sprintf("S%d", i%50)), str("X"), flt(float64(i)), num(int64(i%200))), 0)
+			m.Stats().Read.Add(1)
+		}
+	}()
+	for scraping := true; scraping; {
+		select {
+		case <-done:
+			scraping = false
+		default:
+		}
+		if _, err := m.Registry().Gather(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := testutil.GatherAndCount(m.Registry(), "velo_shares_total"); err != nil || n != 50 {
+		t.Fatalf("%d series, %v", n, err)
 	}
 }
