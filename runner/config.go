@@ -20,6 +20,13 @@ const (
 	ConfigPath = ConfigDir + "/" + ConfigKey
 )
 
+// HTTP paths a runner serves; the operator points probes and scrapes at them.
+const (
+	MetricsPath = "/metrics"
+	HealthPath  = "/healthz"
+	ReadyPath   = "/readyz"
+)
+
 // DefaultListen is the address of /metrics, /healthz and /readyz when the
 // configuration names none.
 const DefaultListen = ":9090"

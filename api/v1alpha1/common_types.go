@@ -20,6 +20,12 @@ const (
 	// ReconciliationFailedReason: applying the children failed; the message
 	// carries the API error and the controller retries with backoff.
 	ReconciliationFailedReason = "ReconciliationFailed"
+	// ScaledToZeroReason: spec.replicas is 0, so no runner runs; the
+	// query's consumer group offsets are kept.
+	ScaledToZeroReason = "ScaledToZero"
+	// CellsNotReadyReason: a Notebook has deployed cells whose
+	// StreamingQueries are not Ready; status.cells says which and why.
+	CellsNotReadyReason = "CellsNotReady"
 )
 
 const (
@@ -42,6 +48,13 @@ const (
 	// SQLSourceNotFoundReason: spec.sqlFrom names a ConfigMap or key that
 	// does not exist.
 	SQLSourceNotFoundReason = "SQLSourceNotFound"
+	// RolloutStalledReason: the runners' Deployment exceeded its progress
+	// deadline (a wrong image, a crash loop, no room to schedule); the
+	// message carries the Deployment's own explanation.
+	RolloutStalledReason = "RolloutStalled"
+	// MonitoringAPIMissingReason: spec.monitoring forces a ServiceMonitor or
+	// PrometheusRule on, but the cluster does not serve that API.
+	MonitoringAPIMissingReason = "MonitoringAPIMissing"
 )
 
 // KafkaConnection says how to reach a Kafka cluster. Credentials are always
