@@ -9,11 +9,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/velostream/velostream/engine"
-	"github.com/velostream/velostream/engine/binder"
 	"github.com/velostream/velostream/engine/diag"
-	"github.com/velostream/velostream/engine/parser"
 	"github.com/velostream/velostream/engine/plan"
-	"github.com/velostream/velostream/engine/types"
 	"github.com/velostream/velostream/observability"
 	"github.com/velostream/velostream/observability/annotations"
 	"github.com/velostream/velostream/observability/generate"
@@ -78,7 +75,7 @@ func runGenerate(cmd *cobra.Command, file string, f generateFlags) error {
 		return exitCode(2, err)
 	}
 	src := string(b)
-	q, errs := bindForGenerate(src)
+	q, errs := engine.Check(src)
 	if len(errs) == 0 {
 		var spec *annotations.Spec
 		spec, errs = annotations.FromQuery(q)
@@ -88,23 +85,6 @@ func runGenerate(cmd *cobra.Command, file string, f generateFlags) error {
 	}
 	fmt.Fprint(cmd.ErrOrStderr(), diag.RenderAll(file, src, errs))
 	return exitCode(1, errReported)
-}
-
-// bindForGenerate binds src as `velo validate` does: file sources are
-// sampled when the file is here, other sources may be unbound (the
-// monitoring does not depend on where the data comes from).
-func bindForGenerate(src string) (*plan.Query, diag.List) {
-	script, errs := parser.Parse(src)
-	if len(errs) > 0 {
-		return nil, errs
-	}
-	return binder.Bind(script, binder.Options{Validate: true, Resolve: func(s *plan.Source) (types.Schema, error) {
-		schema, err := engine.SampleSchema(s)
-		if err != nil {
-			return nil, nil
-		}
-		return schema, nil
-	}})
 }
 
 func writeGenerated(cmd *cobra.Command, file string, q *plan.Query, spec *annotations.Spec, f generateFlags) error {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/velostream/velostream/engine"
 	"github.com/velostream/velostream/engine/diag"
+	"github.com/velostream/velostream/observability/annotations"
 )
 
 func init() { register(newValidateCmd) }
@@ -31,7 +32,10 @@ errors. --format json prints [{file,line,col,end_line,end_col,message,hint}].`,
 				if err != nil {
 					return exitCode(2, err)
 				}
-				errs := engine.Validate(string(src))
+				q, errs := engine.Check(string(src))
+				if len(errs) == 0 && q != nil {
+					errs = annotations.Check(q) // @metric, @alert, @viz
+				}
 				if len(errs) > 0 {
 					failed = true
 				}

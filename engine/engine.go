@@ -65,13 +65,19 @@ func Compile(src string, opts Options) (*Query, diag.List) {
 	return &Query{Src: src, Script: script, Plan: planner.Plan(q)}, nil
 }
 
-// Validate parses and binds src without touching any data or connection.
-func Validate(src string) diag.List {
+// Check parses and binds src without touching any data or connection and
+// returns the bound query (nil when it could not be bound) with the errors.
+func Check(src string) (*plan.Query, diag.List) {
 	script, errs := parser.Parse(src)
 	if len(errs) > 0 {
-		return errs
+		return nil, errs
 	}
-	_, errs = binder.Bind(script, binder.Options{Validate: true, Resolve: sampleIfPresent})
+	return binder.Bind(script, binder.Options{Validate: true, Resolve: sampleIfPresent})
+}
+
+// Validate parses and binds src without touching any data or connection.
+func Validate(src string) diag.List {
+	_, errs := Check(src)
 	return errs
 }
 

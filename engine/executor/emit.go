@@ -138,6 +138,17 @@ func (t Tee) Emit(row types.Row, ts int64) error {
 	return nil
 }
 
+func (t Tee) push() error {
+	for _, e := range t {
+		if p, ok := e.(pusher); ok {
+			if err := p.push(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 func (t Tee) Flush(ctx context.Context) error {
 	for _, e := range t {
 		if err := e.Flush(ctx); err != nil {

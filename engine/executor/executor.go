@@ -47,6 +47,9 @@ type Options struct {
 	// DeadLetter receives bad and late records of sources without their
 	// own dead-letter sink; nil means they are counted and reported only.
 	DeadLetter Emitter
+	// SourceOpened, when set, is called with every source the run opens
+	// or is given (metrics use it to find sources that report their lag).
+	SourceOpened func(ps *plan.Source, src connectors.Source)
 }
 
 // ErrLimitReached ends a run whose LIMIT was reached; Run returns nil for it.
@@ -213,6 +216,9 @@ func (r *runtime) openSource(ps *plan.Source) (*sourceState, error) {
 			return nil, fmt.Errorf("source %s: %w", ps.Name, err)
 		}
 		r.opened = append(r.opened, src)
+	}
+	if r.opts.SourceOpened != nil {
+		r.opts.SourceOpened(ps, src)
 	}
 	s := &sourceState{src: src, plan: ps, next: make(chan struct{}),
 		wm: math.MinInt64, procTime: ps.TimeCol < 0}

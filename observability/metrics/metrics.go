@@ -165,8 +165,8 @@ func (m *Metrics) AddLagger(source, topic string, l connectors.Lagger) {
 // series read, and every output row goes to the query's output and then to
 // the metrics updater. When opts.Emitter is nil (the query writes to the
 // sink its SQL names), that sink is opened here as the executor would have,
-// and closing the returned Emitter closes it. Sources given in opts.Sources
-// that implement connectors.Lagger report their consumer lag.
+// and closing the returned Emitter closes it. Sources that implement
+// connectors.Lagger report their consumer lag.
 func (m *Metrics) Instrument(ctx context.Context, q *plan.Query, opts executor.Options) (executor.Options, error) {
 	opts.Stats = m.stats
 	out := opts.Emitter
@@ -181,9 +181,15 @@ func (m *Metrics) Instrument(ctx context.Context, q *plan.Query, opts executor.O
 		out = executor.NewSinkEmitter(ctx, sink, q.Output, q.Sink.Format, q.Sink.Props["key.field"])
 	}
 	opts.Emitter = executor.Tee{out, m.emitter}
-	for _, ps := range q.Sources {
-		if l, ok := opts.Sources[ps.Name].(connectors.Lagger); ok {
+	// Every source the run opens (or is given) that knows its consumer lag
+	// reports it.
+	prev := opts.SourceOpened
+	opts.SourceOpened = func(ps *plan.Source, src connectors.Source) {
+		if l, ok := src.(connectors.Lagger); ok {
 			m.AddLagger(ps.Name, ps.Props["topic"], l)
+		}
+		if prev != nil {
+			prev(ps, src)
 		}
 	}
 	return opts, nil

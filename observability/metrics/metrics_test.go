@@ -448,3 +448,32 @@ func TestScrapeWhileEmitting(t *testing.T) {
 		t.Fatalf("%d series, %v", n, err)
 	}
 }
+
+// lagSource is an in-memory source that also reports consumer lag.
+type lagMemSource struct{ *memory.Source }
+
+func (lagMemSource) Lag() map[int32]int64 { return map[int32]int64{0: 7, 2: 1} }
+
+// A source the run opens that implements connectors.Lagger reports its lag
+// per partition, whether the executor opened it or was handed it.
+func TestInstrumentReportsConsumerLagOfSourcesTheRunOpens(t *testing.T) {
+	q := compile(t, decl+"SELECT symbol FROM trades")
+	m := newMetrics(t, q, Options{})
+	src := lagMemSource{memory.NewSource("trades", q.Sources[0].Columns, []types.Row{{types.StringValue("A")}}, 10)}
+	opts, err := m.Instrument(context.Background(), q, executor.Options{Emitter: &executor.Collector{}, Sources: map[string]connectors.Source{"trades": src}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := executor.Run(context.Background(), q, opts); err != nil {
+		t.Fatal(err)
+	}
+	want := `
+# HELP velo_query_consumer_lag Records not yet read, per source partition.
+# TYPE velo_query_consumer_lag gauge
+velo_query_consumer_lag{partition="0",query="trades",source="trades",topic=""} 7
+velo_query_consumer_lag{partition="2",query="trades",source="trades",topic=""} 1
+`
+	if err := testutil.GatherAndCompare(m.Registry(), strings.NewReader(want), "velo_query_consumer_lag"); err != nil {
+		t.Fatal(err)
+	}
+}
