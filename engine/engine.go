@@ -24,6 +24,7 @@ import (
 
 	// Connectors register themselves.
 	_ "github.com/velostream/velostream/engine/connectors/file"
+	_ "github.com/velostream/velostream/engine/connectors/kafka"
 	_ "github.com/velostream/velostream/engine/connectors/stdio"
 )
 
