@@ -62,6 +62,13 @@ type Batch struct {
 	// Idle lists partitions that have had no data for the source's idle
 	// timeout, so the watermark stops waiting for them.
 	Idle []int32
+	// Pending lists partitions that hold records to read but have not
+	// delivered any yet (a Kafka source's newly assigned partitions): the
+	// watermark waits for them as for a partition with data, until their
+	// first record arrives or they are reported Idle. Without this, the
+	// first partition to deliver would set the watermark alone and the
+	// others' early records would be late.
+	Pending []int32
 }
 
 // Source reads records. Read blocks until data is available, ctx is done, or

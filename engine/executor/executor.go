@@ -344,6 +344,12 @@ func (r *runtime) allDone() bool {
 // process pushes one batch through the operators. Bad records are handled
 // in input order with the good ones, so dead letters keep the input's order.
 func (r *runtime) process(s *sourceState, b *connectors.Batch) error {
+	for _, p := range b.Pending {
+		// Holds the watermark (at no time at all) until it delivers.
+		if ps := s.part(p); !ps.seen {
+			ps.seen, ps.max, ps.idle = true, math.MinInt64, false
+		}
+	}
 	for _, p := range b.Idle {
 		s.part(p).idle = true
 	}
@@ -461,6 +467,9 @@ func (r *runtime) updateWatermark(s *sourceState) error {
 		wm = mx
 	}
 	r.maxTime = max(r.maxTime, mx)
+	if wm == math.MinInt64 {
+		return nil // a pending partition has delivered nothing yet
+	}
 	wm -= s.plan.MaxOutOfOrder
 	if wm <= s.wm {
 		return nil
