@@ -71,6 +71,10 @@ type Source struct {
 	lastMeta  []byte
 	restored  []byte
 	assigned  bool
+	// pending and gone are news for the executor's watermark, taken by
+	// the next Read: partitions assigned with records to read, and
+	// partitions no longer owned (which must stop holding it back).
+	pending, gone []int32
 
 	// Read's own state (the executor reads from one goroutine).
 	prev  *chunk
@@ -289,6 +293,7 @@ func (s *Source) waitForTopic() ([]int32, error) {
 // position is where a newly assigned partition starts.
 type position struct {
 	pos, end  int64
+	last      int64 // the end offset when assigned
 	meta      string
 	committed bool
 }
@@ -320,6 +325,13 @@ func (s *Source) assign(gen *kafka.Generation, ids []int32) error {
 		f.stop()
 		s.log.Info("kafka: partition revoked", "connector", s.name, "topic", s.c.topic, "partition", f.part)
 	}
+	if len(revoked) > 0 {
+		s.mu.Lock()
+		for _, f := range revoked {
+			s.gone = append(s.gone, f.part)
+		}
+		s.mu.Unlock()
+	}
 
 	ctx := s.ctx
 	if gen != nil {
@@ -342,6 +354,9 @@ func (s *Source) assign(gen *kafka.Generation, ids []int32) error {
 		f := newFetcher(s, p, st.pos, st.end)
 		s.parts[p] = f
 		s.committed[p] = st.pos
+		if st.pos < st.last {
+			s.pending = append(s.pending, p)
+		}
 		if st.committed {
 			metas = append(metas, st.meta)
 		}
@@ -454,7 +469,7 @@ func (s *Source) tryPositions(ctx context.Context, parts []int32) (map[int32]pos
 	out := make(map[int32]position, len(parts))
 	for _, p := range parts {
 		f, l := first[p], last[p]
-		st := position{pos: f, end: -1}
+		st := position{pos: f, end: -1, last: l}
 		if s.start == startLatest {
 			st.pos = l
 		}
@@ -501,9 +516,10 @@ func (s *Source) Read(ctx context.Context) (connectors.Batch, error) {
 	}()
 	for {
 		now := time.Now()
+		pending, gone := s.news(now)
 		idle, next := s.idlePartitions(now)
-		if len(idle) > 0 {
-			return connectors.Batch{Idle: idle}, nil
+		if len(pending)+len(gone)+len(idle) > 0 {
+			return connectors.Batch{Pending: pending, Idle: append(idle, gone...)}, nil
 		}
 		if s.bounded && s.allDone() {
 			return connectors.Batch{}, connectors.ErrEndOfInput
@@ -531,10 +547,13 @@ func (s *Source) Read(ctx context.Context) (connectors.Batch, error) {
 				}
 				continue
 			}
+			// The partition's assignment may have come in while Read
+			// waited: the executor must hear of it before the records.
+			pending, gone := s.news(time.Now())
 			st.last, st.seen, st.idle = time.Now(), true, false
 			c.f.delivered.Store(c.next)
 			s.prev = c
-			return connectors.Batch{Records: c.recs, Bad: c.bad}, nil
+			return connectors.Batch{Records: c.recs, Bad: c.bad, Pending: pending, Idle: gone}, nil
 		case <-s.changed:
 		case <-wake:
 		case <-s.failed:
@@ -543,6 +562,24 @@ func (s *Source) Read(ctx context.Context) (connectors.Batch, error) {
 			return connectors.Batch{}, ctx.Err()
 		}
 	}
+}
+
+// news takes the partitions assigned with data and those revoked since the
+// last Read. A pending partition counts as seen from now on, so that it
+// goes idle after idle.timeout if it never delivers a good record.
+func (s *Source) news(now time.Time) (pending, gone []int32) {
+	s.mu.Lock()
+	pending, gone = s.pending, s.gone
+	s.pending, s.gone = nil, nil
+	s.mu.Unlock()
+	for _, p := range pending {
+		st := s.readState(p)
+		st.seen, st.idle, st.last = true, false, now
+	}
+	for _, p := range gone {
+		delete(s.reads, p)
+	}
+	return pending, gone
 }
 
 func (s *Source) readState(p int32) *readState {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -211,4 +212,38 @@ func TestLagCountsUnreadRecords(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	t.Errorf("a source started at the end reports lag %v, want 0", live.Lag())
+}
+
+// TestPendingPartitions: partitions assigned with records to read are
+// announced before any record is handed out, so that the executor's
+// watermark waits for them; empty partitions are not.
+func TestPendingPartitions(t *testing.T) {
+	b := startBroker(t, "")
+	createTopic(t, b.Addr(), "in", 3)
+	produce(t, b.Addr(), "in", 0, value(`{"i":0}`))
+	produce(t, b.Addr(), "in", 2, value(`{"i":2}`))
+	src := openSource(t, "s", schema("i", "INT"), props("topic", "in", "bootstrap.servers", b.Addr(), "group.id", "g", "bounded", "true"), Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	defer cancel()
+	var pending []int32
+	records := 0
+	for {
+		batch, err := src.Read(ctx)
+		if errors.Is(err, connectors.ErrEndOfInput) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if records == 0 {
+			pending = append(pending, batch.Pending...)
+		} else if len(batch.Pending) > 0 {
+			t.Errorf("Pending %v after records were handed out", batch.Pending)
+		}
+		records += len(batch.Records)
+	}
+	slices.Sort(pending)
+	if !reflect.DeepEqual(pending, []int32{0, 2}) || records != 2 {
+		t.Errorf("pending %v with %d records, want [0 2] before the 2 records", pending, records)
+	}
 }
