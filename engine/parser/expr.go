@@ -386,6 +386,18 @@ func (p *parser) parseCall(name *ast.Ident) ast.Expr {
 	case p.at(token.STAR):
 		p.next()
 		c.Star = true
+	case strings.EqualFold(name.Name(), "POSITION") && len(name.Parts) == 1 && !p.at(token.RPAREN):
+		// SQL's POSITION(sub IN s) is POSITION(sub, s); the operands are
+		// read above comparisons so that IN is not taken for x IN (list).
+		sub := p.parseConcat()
+		if p.accept(token.IN) {
+			c.Args = []ast.Expr{sub, p.parseConcat()}
+		} else {
+			c.Args = []ast.Expr{sub}
+			if p.accept(token.COMMA) {
+				c.Args = append(c.Args, p.parseExprList()...)
+			}
+		}
 	case !p.at(token.RPAREN):
 		c.Args = p.parseExprList()
 	}

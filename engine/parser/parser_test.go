@@ -77,6 +77,7 @@ var canonicalCases = []struct {
 	{"casts", "SELECT CAST(a AS DECIMAL(10,2)), b::int, c::varchar(5)::string FROM t",
 		"SELECT CAST(a AS DECIMAL(10, 2)), CAST(b AS INT), CAST(CAST(c AS VARCHAR(5)) AS STRING)\nFROM t"},
 	{"extract", "SELECT EXTRACT(year FROM ts), EXTRACT('EPOCH', ts) FROM t", "SELECT EXTRACT(YEAR FROM ts), EXTRACT(EPOCH FROM ts)\nFROM t"},
+	{"position in", "SELECT POSITION('b' IN s), position('c', s) FROM t", "SELECT POSITION('b', s), position('c', s)\nFROM t"},
 	{"interval values", "SELECT ts - INTERVAL '1' HOUR, ts + 5m FROM t", "SELECT ts - INTERVAL '1' HOUR, ts + 5m\nFROM t"},
 	{"equality spellings", "SELECT * FROM t WHERE a == 1 AND b != 2 AND c <> 3", "SELECT *\nFROM t\nWHERE a = 1 AND b <> 2 AND c <> 3"},
 	{"doubled unary minus keeps a space", "SELECT - -a, -(-b) FROM t", "SELECT - -a, -(-b)\nFROM t"},
