@@ -165,8 +165,24 @@ func (b *binder) bindTimeProps(src *plan.Source, at ast.Node) {
 	default:
 		b.hintf(at, "use 'drop' or 'dead_letter'", "source %q: unknown late.data.strategy %q", src.Name, s)
 	}
+	if t := src.Props["dlq.topic"]; t != "" && src.Props["dlq.path"] == "" {
+		// Dead letters of a Kafka source go to a topic on the same
+		// cluster, reached the same way.
+		props := map[string]string{"topic": t}
+		for _, k := range []string{"bootstrap.servers", "security.protocol", "sasl.mechanism", "sasl.username", "sasl.password",
+			"tls.ca.file", "tls.cert.file", "tls.key.file", "tls.insecure.skip.verify"} {
+			if v, ok := src.Props[k]; ok {
+				props[k] = v
+			}
+		}
+		src.DLQ = &plan.Sink{Name: src.Name + "_dlq", Type: "kafka_sink", Props: props, Format: "json"}
+		if src.Props["late.data.strategy"] == "" {
+			src.LateToDLQ = true
+		}
+	}
 	if p := src.Props["dlq.path"]; p != "" {
-		src.DLQ = &plan.Sink{Name: src.Name + "_dlq", Type: "file_sink", Props: map[string]string{"path": p, "append": "true"}, Format: "json"}
+		// Dead letters are JSON objects whatever the file is called.
+		src.DLQ = &plan.Sink{Name: src.Name + "_dlq", Type: "file_sink", Props: map[string]string{"path": p, "append": "true", "format": "json"}, Format: "json"}
 		// Late records go to the dead-letter sink where one is set, unless
 		// the strategy says drop.
 		if src.Props["late.data.strategy"] == "" {

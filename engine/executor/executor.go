@@ -163,7 +163,7 @@ func newRuntime(ctx context.Context, q *plan.Query, opts Options) (*runtime, err
 		}
 		r.em = NewSinkEmitter(cctx, sink, q.Output, q.Sink.Format, q.Sink.Props["key.field"])
 	}
-	out := &outputOp{em: r.em, limit: q.Limit, stats: r.stats, done: func() { r.limited = true; cancel() }}
+	out := &outputOp{em: r.em, limit: q.Limit, stats: r.stats, done: func() { r.limited = true }}
 	head, err := r.build(q.Root, out)
 	if err != nil {
 		cancel()
@@ -239,7 +239,7 @@ func (r *runtime) openSource(ps *plan.Source) (*sourceState, error) {
 		if err != nil {
 			return nil, fmt.Errorf("dead-letter sink of %s: %w", ps.Name, err)
 		}
-		s.dlq = &rawEmitter{sink: sink, ctx: r.ctx}
+		s.dlq = &rawEmitter{sink: sink, ctx: r.ctx, topic: ps.Props["topic"]}
 	} else if r.opts.DeadLetter != nil {
 		s.dlq = r.opts.DeadLetter
 	}
@@ -686,13 +686,17 @@ func metaValue(name string, p *connectors.Provenance) types.Value {
 
 // rawEmitter writes dead letters straight to a sink.
 type rawEmitter struct {
-	sink connectors.Sink
-	ctx  context.Context
+	sink  connectors.Sink
+	ctx   context.Context
+	topic string // the source's Kafka topic, for the velo.topic header
 }
 
 func (e *rawEmitter) write(key, value []byte, headers []connectors.Header, reason string, err error, prov *connectors.Provenance) error {
 	h := append([]connectors.Header(nil), headers...)
 	h = append(h, connectors.Header{Key: "velo.error.reason", Value: []byte(reason)}, connectors.Header{Key: "velo.error", Value: []byte(err.Error())})
+	if e.topic != "" {
+		h = append(h, connectors.Header{Key: "velo.topic", Value: []byte(e.topic)})
+	}
 	if prov != nil {
 		h = append(h,
 			connectors.Header{Key: "velo.source", Value: []byte(prov.Source)},
