@@ -184,6 +184,10 @@ func (b *binder) bindSelect(sel *ast.SelectStmt, sinkName string, props []ast.Pr
 	if sel.From == nil {
 		return nil
 	}
+	if sel.Distinct {
+		b.errs.AddHint(sel.Pos(), sel.Pos(), "group instead: SELECT a, b FROM t GROUP BY a, b (one row per distinct pair, as it changes)",
+			"SELECT DISTINCT is not supported on streams")
+	}
 	ref, ok := sel.From.(*ast.SourceRef)
 	if !ok {
 		b.errorf(sel.From, "JOIN is not supported yet")
@@ -216,6 +220,11 @@ func (b *binder) bindSelect(sel *ast.SelectStmt, sinkName string, props []ast.Pr
 		}
 	}
 
+	// A declared TIMESTAMP time column is decoded by the connector, which
+	// must then read numbers in the source's event.time.format.
+	if src := rel.src; src.TimeCol >= 0 && src.TimeFormat != "" && src.Columns[src.TimeCol].Type.Kind == types.KindTimestamp && src.Props["time_format"] == "" {
+		src.Props["time_format"] = src.TimeFormat
+	}
 	s.prepass(sel)
 	var root plan.Node = &plan.Scan{Source: rel.src}
 	if sel.Where != nil {
@@ -524,6 +533,10 @@ func (b *binder) bindSink(name string, grouped map[string]map[string]string) *pl
 	}
 	if f := sink.Props["format"]; f != "" {
 		sink.Format = f
+	} else if strings.HasSuffix(strings.ToLower(sink.Props["path"]), ".csv") {
+		// The file connector also picks CSV from the extension: agree
+		// with it, or the file would get a CSV header and JSON rows.
+		sink.Format = "csv"
 	}
 	return sink
 }
