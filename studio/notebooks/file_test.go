@@ -22,9 +22,9 @@ func sample(name string) *v1alpha1.Notebook {
 		Spec: v1alpha1.NotebookSpec{
 			Title: "Trading Analytics",
 			Cells: []v1alpha1.NotebookCell{{
-				Name:   "volume",
-				Prompt: "Show me trading volume by symbol",
-				SQL:    "SELECT symbol, SUM(quantity) AS volume FROM trades GROUP BY symbol",
+				Name:       "volume",
+				Prompt:     "Show me trading volume by symbol",
+				SQL:        "SELECT symbol, SUM(quantity) AS volume FROM trades GROUP BY symbol",
 				Assertions: []v1alpha1.Assertion{{JSON: apiextensionsv1.JSON{Raw: []byte(`{"record_count":{"greater_than":0}}`)}}},
 			}},
 		},
