@@ -66,3 +66,28 @@ check-manifests: controller-gen ## fail when committed CRDs or deepcopy code are
 test-api: ## test the CRDs against a real API server (builds envtest binaries first)
 	set -o pipefail; KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh | tail -1)" && export KUBEBUILDER_ASSETS && \
 		$(GO) test -count=1 ./api/...
+
+# --- The operator (issue 7): RBAC generated from the controllers' markers,
+# the Helm chart, offline manifest validation, the envtest suites and the
+# image. `make test` runs check-rbac, test-manifests, test-operator and
+# test-image.
+.PHONY: rbac check-rbac chart-sync helm-lint test-manifests test-operator bench-operator image test-image
+
+rbac: controller-gen ## generate config/rbac/role.yaml from the +kubebuilder:rbac markers in controllers/
+	$(CONTROLLER_GEN) rbac:roleName=manager-role paths=./controllers/... output:rbac:artifacts:config=config/rbac
+
+check-rbac: controller-gen ## fail when config/rbac/role.yaml is stale
+	hack/check-rbac.sh $(CONTROLLER_GEN)
+
+chart-sync: ## copy the CRDs and the generated RBAC rules into charts/velostream
+	hack/sync-chart.sh
+
+helm-lint: helm ## lint the chart
+	$(BIN)/helm lint --strict charts/velostream --kube-version 1.37.2
+
+test-manifests: helm kubeconform ## render config/ and the chart; kubeconform with schemas from our CRDs, strict decode of built-in kinds
+	$(GO) test -count=1 ./test/manifests/...
+
+test-operator: ## controllers against two real API servers (envtest), the runner, and the runner contract as a process
+	set -o pipefail; KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh | tail -1)" && export KUBEBUILDER_ASSETS && \
+		$(GO) test -count=1 ./controllers/... ./runner/... ./test/e2e/...

@@ -16,8 +16,6 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 )
 
-// +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;watch;create;update;patch;delete
-
 // ManagerOptions are the operator process's settings (`velo operator`).
 type ManagerOptions struct {
 	// Namespace limits the operator to one namespace; "" watches all.

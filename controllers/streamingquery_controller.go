@@ -30,6 +30,10 @@ import (
 //
 // +kubebuilder:rbac:groups=velostream.io,resources=streamingqueries,verbs=get;list;watch
 // +kubebuilder:rbac:groups=velostream.io,resources=streamingqueries/status,verbs=get;patch
+// Owner references with blockOwnerDeletion need update on the owner's
+// finalizers where the OwnerReferencesPermissionEnforcement admission
+// plugin runs (OpenShift); the operator adds no finalizer.
+// +kubebuilder:rbac:groups=velostream.io,resources=streamingqueries/finalizers;notebooks/finalizers,verbs=update
 // +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups="",resources=services;configmaps,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=list;watch
