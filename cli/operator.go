@@ -19,9 +19,17 @@ import (
 
 func init() { register(newOperatorCmd) }
 
-// defaultRunnerImage is the runner image when --runner-image is not given;
-// the Helm chart and the kustomize manager pass the operator's own image.
+// defaultRunnerImage is the runner image when neither --runner-image nor
+// $VELO_RUNNER_IMAGE is given; the Helm chart and the kustomize manager set
+// the variable to the operator's own image.
 const defaultRunnerImage = "velostream/velo:latest"
+
+func runnerImageDefault() string {
+	if img := os.Getenv("VELO_RUNNER_IMAGE"); img != "" {
+		return img
+	}
+	return defaultRunnerImage
+}
 
 func newOperatorCmd() *cobra.Command {
 	var (
@@ -75,7 +83,7 @@ ClusterRole then suffices).`,
 	f.StringVar(&o.ProbeAddr, "health-probe-bind-address", ":8081", "address of /healthz and /readyz; 0 turns them off")
 	f.BoolVar(&o.LeaderElection, "leader-elect", false, "elect a leader so that several replicas can run")
 	f.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader election Lease (default: the pod's)")
-	f.StringVar(&o.Controllers.RunnerImage, "runner-image", defaultRunnerImage, "image of runner pods when a query names none")
+	f.StringVar(&o.Controllers.RunnerImage, "runner-image", runnerImageDefault(), "image of runner pods when a query names none ($VELO_RUNNER_IMAGE)")
 	f.IntVar(&o.Controllers.MaxConcurrentReconciles, "max-concurrent-reconciles", 2, "reconciles run at once per controller")
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	return cmd

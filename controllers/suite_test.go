@@ -16,12 +16,14 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	clocktesting "k8s.io/utils/clock/testing"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"sigs.k8s.io/yaml"
 
 	"github.com/velostream/velostream/controllers"
 )
@@ -101,12 +103,19 @@ func startCluster(assets string, crdDirs ...string) *cluster {
 
 	scheme, err := controllers.NewScheme()
 	Expect(err).NotTo(HaveOccurred())
+	Expect(rbacv1.AddToScheme(scheme)).To(Succeed())
 	c.client, err = client.New(cfg, client.Options{Scheme: scheme})
 	Expect(err).NotTo(HaveOccurred())
 
-	// The operator's requests go through a counter, so specs can assert
-	// how many writes it made.
-	opCfg := rest.CopyConfig(cfg)
+	// The operator runs as a user holding only the ClusterRole generated
+	// from the controllers' RBAC markers (config/rbac/role.yaml), so every
+	// spec also proves that role is enough. Its requests go through a
+	// counter, so specs can assert how many writes it made.
+	opUser, err := c.env.AddUser(envtest.User{Name: "velostream-operator"}, cfg)
+	Expect(err).NotTo(HaveOccurred())
+	bindGeneratedRole(c.client, "velostream-operator")
+	opCfg := rest.CopyConfig(opUser.Config())
+	opCfg.Timeout = 30 * time.Second
 	opCfg.WrapTransport = c.writes.wrap
 	ctx, cancel := context.WithCancel(context.Background())
 	mgr, err := controllers.NewManager(ctx, opCfg, controllers.ManagerOptions{
@@ -131,6 +140,23 @@ func startCluster(assets string, crdDirs ...string) *cluster {
 		<-done
 	})
 	return c
+}
+
+// bindGeneratedRole installs config/rbac/role.yaml and binds it to user.
+func bindGeneratedRole(c client.Client, user string) {
+	GinkgoHelper()
+	b, err := os.ReadFile(filepath.Join("..", "config", "rbac", "role.yaml"))
+	Expect(err).NotTo(HaveOccurred())
+	role := &rbacv1.ClusterRole{}
+	Expect(yaml.UnmarshalStrict(b, role)).To(Succeed())
+	Expect(role.Rules).NotTo(BeEmpty())
+	role.Name = "velostream-operator-test"
+	Expect(c.Create(context.Background(), role)).To(Succeed())
+	Expect(c.Create(context.Background(), &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "velostream-operator-test"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.Name},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: user}},
+	})).To(Succeed())
 }
 
 // writeCounter counts the operator's write requests, by namespace.
