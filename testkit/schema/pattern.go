@@ -30,7 +30,9 @@ type PatternError struct {
 	Msg string
 }
 
-func (e *PatternError) Error() string { return fmt.Sprintf("pattern: %s (at character %d)", e.Msg, e.Off+1) }
+func (e *PatternError) Error() string {
+	return fmt.Sprintf("pattern: %s (at character %d)", e.Msg, e.Off+1)
+}
 
 var (
 	digits = bytesRange('0', '9')
