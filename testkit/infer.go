@@ -17,7 +17,7 @@ import (
 // hint is what a query implies about a column.
 type hint struct {
 	numeric, str, boolean, time bool
-	key                         bool     // GROUP BY key
+	key                         bool      // GROUP BY key
 	joinRef                     [2]string // references {source, field} (left side of an equi-join)
 	joinTarget                  bool      // right side of an equi-join
 	ints, decs                  []float64 // numeric literals it is compared with
@@ -35,7 +35,7 @@ type hint struct {
 // the right, so joins match).
 func inferSchemas(script *ast.Script, q *plan.Query, have map[string]*schema.Schema) map[string]*schema.Schema {
 	hints := map[string]map[string]*hint{} // source (lower) -> column (lower)
-	alias := map[string]string{}            // alias or name (lower) -> source name
+	alias := map[string]string{}           // alias or name (lower) -> source name
 	var sel *ast.SelectStmt
 	for _, st := range script.Statements {
 		switch s := st.(type) {
@@ -379,7 +379,7 @@ func inferField(name string, h *hint, declared *types.Type, isTime bool, window 
 		f.Rate = schema.DefaultRate
 		if window != nil && window.Size > 0 {
 			// About ten windows' worth of event time per 10,000 records.
-			f.Rate = math.Max(0.001, math.Min(100000, 1e6/float64(window.Size)))
+			f.Rate = math.Round(math.Max(0.001, math.Min(100000, 1e6/float64(window.Size)))*1000) / 1000
 		}
 	case schema.Boolean:
 	case schema.String:

@@ -567,7 +567,7 @@ func windowFindings(in *Input) []report.Finding {
 	}
 	if in.Watermark == math.MinInt64 && in.Read > in.Bad && in.Read > 0 {
 		out = append(out, report.Finding{Kind: "window_never_closes",
-			Title: "The watermark never advanced, so no window could close while data flowed",
+			Title:   "The watermark never advanced, so no window could close while data flowed",
 			Details: []string{"no record carried a usable event time" + timeHint(timeCol)},
 			Fix:     "give the time column a timestamp type with start/rate in the schema, and make sure it is never NULL"})
 		return out
@@ -595,7 +595,7 @@ func windowFindings(in *Input) []report.Finding {
 	}
 	if in.Late > 0 {
 		f := report.Finding{Kind: "late_records",
-			Title: fmt.Sprintf("%s records arrived after their window had closed and were not counted", num(in.Late)),
+			Title:   fmt.Sprintf("%s records arrived after their window had closed and were not counted", num(in.Late)),
 			Details: []string{fmt.Sprintf("the watermark allows %dms of out-of-orderness", delay)}}
 		for _, s := range in.Plan.Sources {
 			if s.TimeCol < 0 {
