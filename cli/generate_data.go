@@ -226,4 +226,3 @@ func baseName(p string) string {
 	}
 	return p
 }
-

@@ -260,4 +260,3 @@ func group(n int64) string {
 	}
 	return string(out)
 }
-
