@@ -41,8 +41,9 @@ type Options struct {
 // Bind binds the runnable query of script: the declarations (CREATE STREAM
 // or TABLE with WITH and no AS) followed by one query.
 func Bind(script *ast.Script, opts Options) (*plan.Query, diag.List) {
-	b := &binder{opts: opts, decls: map[string]*ast.CreateSourceStmt{}}
+	b := &binder{opts: opts, decls: map[string]*ast.CreateSourceStmt{}, derived: map[string]*derivedTable{}}
 	var query ast.Statement
+	var tables []*ast.CreateAsStmt // CREATE TABLE ... AS SELECT before the final query
 	for _, st := range script.Statements {
 		switch s := st.(type) {
 		case *ast.CreateSourceStmt:
@@ -54,11 +55,19 @@ func Bind(script *ast.Script, opts Options) (*plan.Query, diag.List) {
 			b.decls[name] = s
 			b.declOrder = append(b.declOrder, s)
 		case *ast.SelectStmt, *ast.CreateAsStmt:
-			if query != nil {
-				b.errs.Add(st.Pos(), st.End(), "a file runs one query: this is a second one (declarations with CREATE STREAM/TABLE ... WITH come first, then one query)")
+			if query == nil {
+				query = st
 				continue
 			}
-			query = st
+			// A CREATE TABLE ... AS SELECT followed by another query defines
+			// a table that later queries can join.
+			if prev, ok := query.(*ast.CreateAsStmt); ok && prev.Kind == ast.Table {
+				tables = append(tables, prev)
+				query = st
+				continue
+			}
+			b.errs.AddHint(st.Pos(), st.End(), "a CREATE TABLE name AS SELECT ... before the final query defines a table the final query can join",
+				"a file runs one query: this is a second one (declarations with CREATE STREAM/TABLE ... WITH come first, then one query)")
 		}
 	}
 	if query == nil {
@@ -69,6 +78,9 @@ func Bind(script *ast.Script, opts Options) (*plan.Query, diag.List) {
 		b.errs.Add(pos, pos, "no query to run: expected a SELECT or CREATE STREAM|TABLE ... AS SELECT")
 		b.errs.Sort()
 		return nil, b.errs
+	}
+	for _, t := range tables {
+		b.bindDerived(t)
 	}
 	q := b.bindQuery(query)
 	b.errs.Sort()
@@ -83,6 +95,15 @@ type binder struct {
 	errs      diag.List
 	decls     map[string]*ast.CreateSourceStmt
 	declOrder []*ast.CreateSourceStmt
+	// derived holds the tables defined by CREATE TABLE ... AS SELECT, by
+	// lower-cased name, once bound.
+	derived map[string]*derivedTable
+	// inDerived is set while binding a CREATE TABLE ... AS SELECT that
+	// precedes the final query (the CLI's --sink is not for it).
+	inDerived bool
+	// itemCols maps the SELECT items of the query bound last to their
+	// output columns (-1 for `*` and items that failed to bind).
+	itemCols []int
 }
 
 func (b *binder) errorf(n ast.Node, format string, args ...any) {

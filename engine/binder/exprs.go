@@ -31,6 +31,11 @@ type scope struct {
 	inAgg bool
 	// clause names the clause being bound, for messages ("WHERE").
 	clause string
+	// subs are scopes over one relation alone (a join's right side), whose
+	// references are fixed with this scope's.
+	subs []*scope
+	// over collects window functions; nil where they are not allowed.
+	over *overScope
 }
 
 type pendingCol struct {
@@ -49,6 +54,12 @@ func (s *scope) fix() {
 	for _, p := range s.pending {
 		p.col.Idx = p.rel.offset + p.idx
 		p.col.T = p.rel.src.Columns[p.idx].Type
+	}
+	for _, sub := range s.subs {
+		sub.fix()
+	}
+	if s.over != nil {
+		s.over.fix(off)
 	}
 }
 
@@ -151,7 +162,7 @@ func dedupe(in []string) []string {
 // prepass resolves, without reporting anything, every column name the
 // statement mentions, so that each relation's decoded columns (and so the
 // joined row's layout and every column's type) are known before binding.
-func (s *scope) prepass(sel *ast.SelectStmt) {
+func (s *scope) prepass(sel *ast.SelectStmt, extra ...ast.Expr) {
 	skip := map[string]bool{"window_start": true, "window_end": true}
 	for _, it := range sel.Items {
 		if it.Alias != nil {
@@ -182,7 +193,7 @@ func (s *scope) prepass(sel *ast.SelectStmt) {
 			visit(it.Expr)
 		}
 	}
-	for _, e := range []ast.Expr{sel.Where, sel.Having} {
+	for _, e := range append([]ast.Expr{sel.Where, sel.Having}, extra...) {
 		if e != nil {
 			visit(e)
 		}
@@ -388,7 +399,17 @@ func (s *scope) checkComparable(l, r expr.Expr, at ast.Node) {
 func (s *scope) bindCall(n *ast.Call) expr.Expr {
 	name := strings.ToUpper(n.Name.Name())
 	if n.Over != nil {
-		s.b.errorf(n, "window function %s(...) OVER (...) is not supported yet", name)
+		switch {
+		case s.over != nil && !s.inAgg:
+			return s.over.add(s, n)
+		case s.agg != nil || s.inAgg:
+			s.b.hintf(n, "compute the aggregate in a CREATE TABLE ... AS SELECT and join it, or drop GROUP BY",
+				"window function %s(...) OVER cannot be combined with GROUP BY or aggregates in one query", name)
+		case s.clause != "":
+			s.b.errorf(n, "window function %s(...) OVER is not allowed in %s", name, s.clause)
+		default:
+			s.b.errorf(n, "window function %s(...) OVER is not allowed here", name)
+		}
 		return nil
 	}
 	if agg.IsAggregate(name) {

@@ -188,45 +188,84 @@ func (b *binder) bindSelect(sel *ast.SelectStmt, sinkName string, props []ast.Pr
 		b.errs.AddHint(sel.Pos(), sel.Pos(), "group instead: SELECT a, b FROM t GROUP BY a, b (one row per distinct pair, as it changes)",
 			"SELECT DISTINCT is not supported on streams")
 	}
-	ref, ok := sel.From.(*ast.SourceRef)
-	if !ok {
-		b.errorf(sel.From, "JOIN is not supported yet")
+	refs, joins := flattenFrom(sel.From)
+	if refs == nil {
+		b.errorf(sel.From, "unsupported FROM clause")
 		return nil
 	}
-	names := []string{ref.Name.Name()}
+	var names []string
+	for _, r := range refs {
+		names = append(names, r.Name.Name())
+	}
 	if sinkName != "" {
 		names = append(names, sinkName)
 	}
 	grouped := b.groupProps(props, names)
-	rel := b.bindSource(ref, grouped)
-	s := &scope{b: b, rels: []*relation{rel}}
-	q := &plan.Query{Sources: []*plan.Source{rel.src}}
+	var rels []*relation
+	q := &plan.Query{}
+	seen := map[*plan.Source]bool{}
+	for _, ref := range refs {
+		rel := b.bindSource(ref, grouped)
+		for _, other := range rels {
+			if strings.EqualFold(other.alias, rel.alias) {
+				b.hintf(ref, "give each an alias: FROM "+ref.Name.Name()+" a JOIN "+ref.Name.Name()+" b ON ...", "%q appears twice in FROM", rel.alias)
+				return nil
+			}
+		}
+		rels = append(rels, rel)
+		srcs := []*plan.Source{rel.src}
+		if rel.src.Query != nil {
+			srcs = rel.src.Query.Sources
+		}
+		for _, src := range srcs {
+			if !seen[src] {
+				seen[src] = true
+				q.Sources = append(q.Sources, src)
+			}
+		}
+	}
+	s := &scope{b: b, rels: rels}
 
-	// Event time: the window's time column, else the source's event.time.field.
+	// Event time: the window's time column, else each source's event.time.field.
 	if w := sel.Window; w != nil && w.TimeCol != nil {
 		if id, ok := w.TimeCol.(*ast.Ident); ok {
+			mark := len(s.pending)
 			if _, ok := s.resolveColumn(id); ok {
-				p := s.pending[len(s.pending)-1]
-				p.rel.src.TimeCol = p.idx
+				p := s.pending[mark]
+				if p.rel.src.IsTable() && len(rels) > 1 {
+					b.hintf(w.TimeCol, "window by a column of the stream", "the window's time column %s belongs to table %q", ast.Format(id), p.rel.src.Name)
+				} else {
+					p.rel.src.TimeCol = p.idx
+				}
 			}
 		} else {
 			b.errorf(w.TimeCol, "the window's time column must be a column name")
 		}
-	} else if f := rel.src.Props["event.time.field"]; f != "" {
-		if i := rel.column(f); i >= 0 {
-			rel.src.TimeCol = i
-		} else {
-			b.hintf(ref, "declared columns: "+strings.Join(rel.src.Declared.Names(), ", "), "source %q: event.time.field %q is not a column", rel.src.Name, f)
+	}
+	for _, rel := range rels {
+		if f := rel.src.Props["event.time.field"]; f != "" && rel.src.TimeCol < 0 {
+			if i := rel.column(f); i >= 0 {
+				rel.src.TimeCol = i
+			} else {
+				b.hintf(rel.ref, "declared columns: "+strings.Join(rel.src.Declared.Names(), ", "), "source %q: event.time.field %q is not a column", rel.src.Name, f)
+			}
 		}
 	}
 
-	// A declared TIMESTAMP time column is decoded by the connector, which
-	// must then read numbers in the source's event.time.format.
-	if src := rel.src; src.TimeCol >= 0 && src.TimeFormat != "" && src.Columns[src.TimeCol].Type.Kind == types.KindTimestamp && src.Props["time_format"] == "" {
-		src.Props["time_format"] = src.TimeFormat
+	var on []ast.Expr
+	for _, j := range joins {
+		on = append(on, j.On)
 	}
-	s.prepass(sel)
-	var root plan.Node = &plan.Scan{Source: rel.src}
+	s.prepass(sel, on...)
+	var root plan.Node = &plan.Scan{Source: rels[0].src}
+	var in *joinInput
+	if len(joins) > 0 {
+		if root, in = b.bindJoins(s, joins); root == nil {
+			return nil
+		}
+	} else {
+		in = &joinInput{driver: rels[0]}
+	}
 	if sel.Where != nil {
 		s.clause = "WHERE"
 		if pred := s.bind(sel.Where); pred != nil {
@@ -259,16 +298,37 @@ func (b *binder) bindSelect(sel *ast.SelectStmt, sinkName string, props []ast.Pr
 			b.errorf(sel.OrderBy[0].Expr, "ORDER BY needs a windowed aggregation with EMIT FINAL (it sorts each window's rows); a stream has no end to sort")
 		}
 		q.Emit = ast.EmitChanges
+		s.over = &overScope{driver: in.driver}
 		root = b.bindProject(sel, s, root, q)
 	}
 	if root == nil {
 		return nil
 	}
 	s.fix()
+	finishSchemas(root)
 	q.Root = root
 	q.Output = root.Schema()
 	q.Sink = b.bindSink(sinkName, grouped)
 	return q
+}
+
+// finishSchemas computes the row schemas of joins and window function nodes
+// once every column of every relation is known.
+func finishSchemas(n plan.Node) {
+	for _, c := range n.Children() {
+		finishSchemas(c)
+	}
+	switch x := n.(type) {
+	case *plan.Join:
+		x.Out = append(append(types.Schema(nil), x.Left.Schema()...), x.Right.Schema()...)
+	case *plan.Over:
+		x.Out = append(types.Schema(nil), x.Input.Schema()...)
+		for _, p := range x.Partitions {
+			for _, f := range p.Funcs {
+				x.Out = append(x.Out, types.Column{Name: f.Name, Type: f.Type})
+			}
+		}
+	}
 }
 
 // bindProject binds a query without aggregation: one output row per input row.
@@ -276,8 +336,10 @@ func (b *binder) bindProject(sel *ast.SelectStmt, s *scope, input plan.Node, q *
 	var exprs []expr.Expr
 	var out types.Schema
 	namer := newNamer()
+	b.itemCols = b.itemCols[:0]
 	for i := range sel.Items {
 		it := &sel.Items[i]
+		b.itemCols = append(b.itemCols, -1)
 		if it.Star {
 			added := false
 			for _, r := range s.rels {
@@ -309,13 +371,14 @@ func (b *binder) bindProject(sel *ast.SelectStmt, s *scope, input plan.Node, q *
 		if x == nil {
 			continue
 		}
+		b.itemCols[i] = len(exprs)
 		exprs = append(exprs, x)
 		out = append(out, types.Column{Name: namer.name(itemName(it, i)), Type: x.Type()})
 	}
 	if len(exprs) == 0 && !b.opts.Validate {
 		return nil
 	}
-	return &plan.Project{Input: input, Exprs: exprs, Out: out}
+	return &plan.Project{Input: s.over.wrap(input), Exprs: exprs, Out: out}
 }
 
 // bindGrouped binds GROUP BY / WINDOW / aggregates / HAVING / ORDER BY.
@@ -347,8 +410,10 @@ func (b *binder) bindGrouped(sel *ast.SelectStmt, s *scope, input plan.Node, q *
 	namer := newNamer()
 	var out types.Schema
 	hasStart, hasEnd := false, false
+	b.itemCols = b.itemCols[:0]
 	for i := range sel.Items {
 		it := &sel.Items[i]
+		b.itemCols = append(b.itemCols, -1)
 		if it.Star {
 			b.hintf(it, "list the group keys and aggregates you want", "SELECT * cannot be used with GROUP BY or aggregates")
 			continue
@@ -364,6 +429,7 @@ func (b *binder) bindGrouped(sel *ast.SelectStmt, s *scope, input plan.Node, q *
 		case "window_end":
 			hasEnd = true
 		}
+		b.itemCols[i] = len(node.Output)
 		node.Output = append(node.Output, x)
 		out = append(out, types.Column{Name: name})
 	}
@@ -513,8 +579,10 @@ func (b *binder) bindSink(name string, grouped map[string]map[string]string) *pl
 	for k, v := range grouped[strings.ToLower(name)] {
 		sink.Props[k] = v
 	}
-	for k, v := range b.opts.Sink {
-		sink.Props[k] = v
+	if !b.inDerived {
+		for k, v := range b.opts.Sink {
+			sink.Props[k] = v
+		}
 	}
 	if t := sink.Props["type"]; t != "" {
 		sink.Type = t

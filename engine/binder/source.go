@@ -25,6 +25,9 @@ type relation struct {
 	// offset is the position of this relation's first column in the joined
 	// row; fixed once every column is known.
 	offset int
+	// derived is set for a table defined by CREATE TABLE ... AS SELECT: its
+	// columns are exactly its query's output (no provenance columns).
+	derived bool
 }
 
 // column returns the index in the relation's Columns of name, adding it
@@ -33,6 +36,9 @@ type relation struct {
 func (r *relation) column(name string) int {
 	if i := r.src.Columns.Index(name); i >= 0 {
 		return i
+	}
+	if r.derived {
+		return -1
 	}
 	if r.src.Declared != nil {
 		i := r.src.Declared.Index(name)
@@ -73,7 +79,10 @@ func IsMetaColumn(name string) bool { _, ok := metaColumns[strings.ToLower(name)
 // bindSource resolves a FROM item to a source with its properties.
 func (b *binder) bindSource(ref *ast.SourceRef, withProps map[string]map[string]string) *relation {
 	name := ref.Name.Name()
-	src := &plan.Source{Name: name, Kind: ast.Stream, Props: map[string]string{}, TimeCol: -1, Pos: ref.Pos()}
+	if d, ok := b.derived[strings.ToLower(name)]; ok && ref.URI == "" {
+		return b.bindDerivedRef(ref, d, withProps)
+	}
+	src := &plan.Source{Name: name, Kind: ast.Stream, Props: map[string]string{}, TimeCol: -1, DeletedCol: -1, Pos: ref.Pos()}
 	if decl, ok := b.decls[strings.ToLower(name)]; ok {
 		src.Kind = decl.Kind
 		for _, p := range decl.With {
@@ -125,6 +134,11 @@ func (b *binder) bindSource(ref *ast.SourceRef, withProps map[string]map[string]
 	}
 	if src.Kind == ast.Table {
 		src.KeyField = src.Props["key.field"]
+		// A table is rebuilt from its whole changelog on every run: the
+		// engine keeps no table state across restarts.
+		if src.Type == "kafka_source" && src.Props["start"] == "" {
+			src.Props["start"] = "earliest"
+		}
 	}
 	b.bindTimeProps(src, ref)
 	rel := &relation{src: src, alias: name, ref: ref}

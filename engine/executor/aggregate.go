@@ -34,10 +34,10 @@ type groupCache struct {
 // output order is deterministic for a given input.
 type window struct {
 	start, end int64
-	// minOff holds, per partition, the smallest offset of a record in this
+	// minOff holds, per source partition, the smallest offset of a record in this
 	// window (tracked only for replayable sources): offsets are committed
 	// below it until the window is emitted.
-	minOff map[int32]int64
+	minOff minOffsets
 	groups map[string]*group // by encoded key
 	str    map[string]*group // single string key: by the string itself
 	order  []*group
@@ -533,7 +533,7 @@ func encodeKey(dst []byte, vals types.Row) []byte {
 // session is one session of one group key: [start, last+gap).
 type session struct {
 	start, last int64
-	minOff      map[int32]int64
+	minOff      minOffsets
 	g           *group
 	sg          *sessionGroup
 	seq         int64
@@ -608,14 +608,7 @@ func (o *aggOp) pushSession(r *rec) error {
 			}
 			s.start = min(s.start, other.start)
 			s.last = max(s.last, other.last)
-			for p, off := range other.minOff {
-				if old, ok := s.minOff[p]; !ok || off < old {
-					if s.minOff == nil {
-						s.minOff = map[int32]int64{}
-					}
-					s.minOff[p] = off
-				}
-			}
+			s.minOff.merge(other.minOff)
 			other.closed = true
 			o.stats.OpenWindows.Add(-1)
 			sg.remove(other)
@@ -625,12 +618,7 @@ func (o *aggOp) pushSession(r *rec) error {
 	s.last = max(s.last, r.t)
 	s.version++
 	if o.track {
-		if s.minOff == nil {
-			s.minOff = map[int32]int64{}
-		}
-		if old, ok := s.minOff[r.prov.Partition]; !ok || r.prov.Offset < old {
-			s.minOff[r.prov.Partition] = r.prov.Offset
-		}
+		s.minOff.note(r)
 	}
 	heap.Push(&o.sessHeap, sessEntry{end: s.last + gap, seq: s.seq, s: s, version: s.version})
 	if err := o.update(s.g, r); err != nil {
@@ -700,38 +688,20 @@ func (o *aggOp) lateOrReplayed(r *rec, lastEnd int64) {
 	o.rt.late(r)
 }
 
-// noteOffset lowers the window's smallest offset for the record's partition.
-func (w *window) noteOffset(r *rec) {
-	if r.prov == nil {
-		return
-	}
-	if w.minOff == nil {
-		w.minOff = map[int32]int64{}
-	}
-	if old, ok := w.minOff[r.prov.Partition]; !ok || r.prov.Offset < old {
-		w.minOff[r.prov.Partition] = r.prov.Offset
-	}
-}
-
-func lowerOffsets(dst, src map[int32]int64) {
-	for p, off := range src {
-		if cur, ok := dst[p]; !ok || off < cur {
-			dst[p] = off
-		}
-	}
-}
+// noteOffset lowers the window's smallest offsets to the record's.
+func (w *window) noteOffset(r *rec) { w.minOff.note(r) }
 
 // pendingOffsets lowers offsets to the first record still held in open state.
-func (o *aggOp) pendingOffsets(offsets map[int32]int64) {
+func (o *aggOp) pendingOffsets(src int, offsets map[int32]int64) {
 	for _, w := range o.open {
-		lowerOffsets(offsets, w.minOff)
+		w.minOff.apply(src, offsets)
 	}
 	if o.global != nil {
-		lowerOffsets(offsets, o.global.minOff)
+		o.global.minOff.apply(src, offsets)
 	}
 	for _, sg := range o.sess {
 		for _, s := range sg.sessions {
-			lowerOffsets(offsets, s.minOff)
+			s.minOff.apply(src, offsets)
 		}
 	}
 }

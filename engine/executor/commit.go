@@ -26,10 +26,68 @@ import (
 const commitInterval = time.Second
 
 // pendingOffsets is implemented by operators that hold state built from
-// records (open windows): it lowers offsets[p] to the smallest offset of a
-// record of partition p that still contributes to state not yet emitted.
+// records (open windows, join and window-function rows): it lowers
+// offsets[p] to the smallest offset of a record of partition p of source
+// src (an index into the runtime's sources) that still contributes to state
+// not yet emitted. Operators pass the call on to the operators after them.
 type pendingOffsets interface {
-	pendingOffsets(offsets map[int32]int64)
+	pendingOffsets(src int, offsets map[int32]int64)
+}
+
+// offKey names a partition of a source.
+type offKey struct{ src, part int32 }
+
+// minOffsets holds, per source partition, the smallest offset of a record
+// that contributed to some state.
+type minOffsets map[offKey]int64
+
+// note lowers m to the positions of r (and of the records a joined r was
+// made of). It is called only while offsets are tracked.
+func (m *minOffsets) note(r *rec) {
+	if r.prov != nil && r.src != nil {
+		m.lower(offKey{int32(r.src.idx), r.prov.Partition}, r.prov.Offset)
+	}
+	for _, p := range r.more {
+		m.lower(offKey{p.src, p.part}, p.off)
+	}
+}
+
+func (m *minOffsets) lower(k offKey, off int64) {
+	if *m == nil {
+		*m = minOffsets{}
+	}
+	if old, ok := (*m)[k]; !ok || off < old {
+		(*m)[k] = off
+	}
+}
+
+// merge lowers m to every offset of o.
+func (m *minOffsets) merge(o minOffsets) {
+	for k, off := range o {
+		m.lower(k, off)
+	}
+}
+
+// apply lowers offsets (of source src) to m's.
+func (m minOffsets) apply(src int, offsets map[int32]int64) {
+	for k, off := range m {
+		if int(k.src) != src {
+			continue
+		}
+		if cur, ok := offsets[k.part]; !ok || off < cur {
+			offsets[k.part] = off
+		}
+	}
+}
+
+// positions lists where r and the records it was made of are (for joined
+// rows built from a stored row and an arriving one).
+func positions(r *rec) []srcPos {
+	out := make([]srcPos, 0, 1+len(r.more))
+	if r.prov != nil && r.src != nil {
+		out = append(out, srcPos{int32(r.src.idx), r.prov.Partition, r.prov.Offset})
+	}
+	return append(out, r.more...)
 }
 
 // replayer is implemented by operators with windows: after a restart they
@@ -60,15 +118,18 @@ func (r *runtime) restore(s *sourceState) error {
 		return nil
 	}
 	r.restoredWM = max(r.restoredWM, wm)
-	if rp, ok := r.head.(replayer); ok {
-		rp.setReplayed(wm)
+	p := s.pipe
+	for _, e := range p.entries {
+		if rp, ok := e.(replayer); ok {
+			rp.setReplayed(wm)
+		}
 	}
 	if wm > s.wm {
 		s.wm = wm
 	}
-	if wm > r.wm {
-		r.wm = wm
-		return r.head.advance(wm)
+	if wm > p.wm {
+		p.wm = wm
+		return p.advance(wm)
 	}
 	return nil
 }
@@ -104,10 +165,12 @@ func (r *runtime) commit(ctx context.Context) error {
 		for p, next := range s.readNext {
 			offsets[p] = next
 		}
-		if po, ok := r.head.(pendingOffsets); ok && len(r.sources) == 1 {
-			po.pendingOffsets(offsets)
+		for _, e := range s.pipe.entries {
+			if po, ok := e.(pendingOffsets); ok {
+				po.pendingOffsets(s.idx, offsets)
+			}
 		}
-		if err := s.committer.Commit(ctx, offsets, watermarkMeta(r.wm)); err != nil {
+		if err := s.committer.Commit(ctx, offsets, watermarkMeta(s.pipe.wm)); err != nil {
 			return fmt.Errorf("commit offsets of %s: %w", s.plan.Name, err)
 		}
 	}

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/velostream/velostream/engine/connectors"
+	"github.com/velostream/velostream/engine/connectors/memory"
 	"github.com/velostream/velostream/engine/format"
 	"github.com/velostream/velostream/engine/functions"
 	"github.com/velostream/velostream/engine/plan"
@@ -69,8 +70,31 @@ func Run(ctx context.Context, q *plan.Query, opts Options) (*Stats, error) {
 type sourceState struct {
 	src  connectors.Source
 	plan *plan.Source
+	idx  int // position in runtime.sources
 	next chan struct{}
 	done bool
+	// entry is the operator the source's records enter.
+	entry operator
+	// pipe is the pipeline whose watermark the source's event times make;
+	// nil for a table read as a join's table side (its rows carry no time
+	// that matters: a table is versioned by arrival).
+	pipe *pipeline
+	// preload: read before any stream record of the final query is
+	// processed (tables, and the sources of tables defined by queries),
+	// until the input ends or the source has caught up.
+	preload bool
+	// waitAlways: the source answers Read promptly (a file, rows in
+	// memory), so merging by event time always waits for its next batch.
+	waitAlways bool
+	// pend is a batch received but not yet processed (while tables load,
+	// and when several streams are merged by event time), cur its position.
+	pend    *connectors.Batch
+	cur     cursor
+	silent  bool      // a live source that kept the merge waiting: no longer awaited
+	waiting time.Time // when the merge began waiting for this source
+	got       int  // batches received (for "caught up" while preloading)
+	gotAtTick int  // got at the last tick
+	caughtUp  bool // a preloaded live source has nothing more for now
 	// committer is set for replayable sources: the runtime commits the
 	// offsets whose effects are durable, with the watermark as metadata.
 	committer connectors.Committer
@@ -107,6 +131,62 @@ type metaCol struct {
 	name string
 }
 
+// pipeline is a set of stream sources feeding one operator graph, with one
+// watermark: the final query, or a table defined by CREATE TABLE ... AS
+// SELECT (which closes its own windows by its own sources' time).
+type pipeline struct {
+	sources []*sourceState // the stream sources whose watermarks make this one's
+	entries []operator     // the distinct operators its records enter
+	wm      int64
+	maxTime int64
+	main    bool
+	ended   bool
+}
+
+func (p *pipeline) addEntry(op operator) {
+	for _, e := range p.entries {
+		if e == op {
+			return
+		}
+	}
+	p.entries = append(p.entries, op)
+}
+
+// advance tells every entry the watermark moved (operators that two entries
+// reach, a join, see it twice and ignore the second).
+func (p *pipeline) advance(wm int64) error {
+	for _, e := range p.entries {
+		if err := e.advance(wm); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// finish ends the pipeline's bounded input: every open window closes.
+func (p *pipeline) finish() error {
+	if p.ended {
+		return nil
+	}
+	p.ended = true
+	for _, e := range p.entries {
+		if err := e.finish(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// done reports whether every stream source of the pipeline has ended.
+func (p *pipeline) done() bool {
+	for _, s := range p.sources {
+		if !s.done {
+			return false
+		}
+	}
+	return true
+}
+
 type readResult struct {
 	s   *sourceState
 	b   connectors.Batch
@@ -123,15 +203,20 @@ type runtime struct {
 	env     functions.Env
 	rep     *reporter
 	sources []*sourceState
-	head    operator
+	main    *pipeline   // the final query's
+	pipes   []*pipeline // every pipeline, the final query's last
 	batches chan readResult
+	// merge is set when the final query reads several streams: their
+	// records are then processed in event-time order across them.
+	merge bool
+	// preloading is set while tables load.
+	preloading bool
 	// commit bookkeeping (replayable sources only)
 	lastCommit time.Time
 	restoredWM int64
 	em         Emitter
 	opened     []connectors.Source
-	wm         int64
-	maxTime    int64
+	claimed    map[connectors.Source]string // injected sources in use
 	dlqRow     []byte
 	limited    bool
 }
@@ -149,8 +234,8 @@ func newRuntime(ctx context.Context, q *plan.Query, opts Options) (*runtime, err
 	opts.Stats.Watermark.Store(math.MinInt64)
 	opts.Stats.MaxEventTime.Store(math.MinInt64)
 	cctx, cancel := context.WithCancel(ctx)
-	r := &runtime{ctx: cctx, cancel: cancel, q: q, opts: opts, stats: opts.Stats, now: opts.Now, wm: math.MinInt64, maxTime: math.MinInt64,
-		batches: make(chan readResult), restoredWM: math.MinInt64}
+	r := &runtime{ctx: cctx, cancel: cancel, q: q, opts: opts, stats: opts.Stats, now: opts.Now,
+		batches: make(chan readResult), restoredWM: math.MinInt64, claimed: map[connectors.Source]string{}}
 	r.env = functions.Env{NowMillis: func() int64 { return r.now().UnixMilli() }}
 	r.rep = newReporter(opts.Stderr, opts.Now)
 
@@ -163,53 +248,115 @@ func newRuntime(ctx context.Context, q *plan.Query, opts Options) (*runtime, err
 		}
 		r.em = NewSinkEmitter(cctx, sink, q.Output, q.Sink.Format, q.Sink.Props["key.field"])
 	}
-	out := &outputOp{em: r.em, limit: q.Limit, stats: r.stats, done: func() { r.limited = true }}
-	head, err := r.build(q.Root, out)
+	out := &outputOp{em: r.em, limit: q.Limit, stats: r.stats, done: func() { r.limited = true; cancel() }}
+	main, err := r.buildPipeline(q, out, true)
 	if err != nil {
-		cancel()
+		r.close()
 		return nil, err
 	}
-	r.head = head
-	for _, ps := range q.Sources {
-		s, err := r.openSource(ps)
-		if err != nil {
-			r.close()
-			return nil, err
-		}
-		r.sources = append(r.sources, s)
+	r.main = main
+	r.merge = len(main.sources) > 1
+	for _, s := range r.sources {
+		go r.read(s)
 	}
 	return r, nil
 }
 
-// build turns plan nodes into operators, from the output back to the scan.
-func (r *runtime) build(n plan.Node, out *outputOp) (operator, error) {
-	switch x := n.(type) {
+// buildPipeline builds the operators of q (the final query, or a table's
+// defining query) and opens the sources they read.
+func (r *runtime) buildPipeline(q *plan.Query, out *outputOp, main bool) (*pipeline, error) {
+	p := &pipeline{wm: math.MinInt64, maxTime: math.MinInt64, main: main}
+	var root operator
+	switch x := q.Root.(type) {
 	case *plan.Project:
-		p := newProjectOp(x, out, r, r.env)
-		return r.buildInput(x.Input, p)
+		root = newProjectOp(x, out, r, r.env)
 	case *plan.Aggregate:
-		a := newAggOp(x, out, r, r.stats, r.env)
-		return r.buildInput(x.Input, a)
+		root = newAggOp(x, out, r, r.stats, r.env)
+	default:
+		return nil, fmt.Errorf("executor: cannot run a plan rooted at %T", q.Root)
 	}
-	return nil, fmt.Errorf("executor: cannot run a plan rooted at %T", n)
+	if err := r.buildInput(q.Root.Children()[0], root, p, false); err != nil {
+		return nil, err
+	}
+	r.pipes = append(r.pipes, p)
+	return p, nil
 }
 
-// buildInput wraps op with the row-level operators between it and the scan.
-func (r *runtime) buildInput(n plan.Node, op operator) (operator, error) {
+// buildInput wraps op with the operators between it and the scans, and
+// opens each scan's source with its entry operator. table is set for the
+// table side of a stream-table join.
+func (r *runtime) buildInput(n plan.Node, op operator, p *pipeline, table bool) error {
 	switch x := n.(type) {
 	case *plan.Scan:
-		return op, nil
+		if x.Source.Query != nil {
+			// A table defined by a query: its own pipeline's output rows
+			// upsert the table.
+			feed := &outputOp{em: &tableFeed{side: op}, stats: &Stats{}}
+			sub, err := r.buildPipeline(x.Source.Query, feed, false)
+			if err != nil {
+				return err
+			}
+			for _, s := range sub.sources {
+				s.preload = true
+			}
+			return nil
+		}
+		s, err := r.openSource(x.Source)
+		if err != nil {
+			return err
+		}
+		s.entry = op
+		if table {
+			s.preload = true
+			return nil
+		}
+		s.pipe = p
+		p.sources = append(p.sources, s)
+		p.addEntry(op)
+		if !p.main {
+			s.preload = true
+		}
+		if c, ok := s.src.(connectors.Committer); ok && p.main {
+			s.committer = c
+			if rp, ok := op.(replayer); ok {
+				rp.setTracking()
+			}
+		}
+		return nil
 	case *plan.Filter:
 		f := &filterOp{pred: x.Pred, next: op, rt: r, stats: r.stats}
 		f.ctx.Env = r.env
-		return r.buildInput(x.Input, f)
+		return r.buildInput(x.Input, f, p, false)
+	case *plan.Over:
+		o := newOverOp(x, op, r, r.stats, r.env)
+		return r.buildInput(x.Input, o, p, false)
+	case *plan.Join:
+		var left, right operator
+		if x.Table == 0 {
+			j := newIntervalJoinOp(x, op, r, r.stats, r.env)
+			left, right = &joinSide{j: j, side: 0}, &joinSide{j: j, side: 1}
+		} else {
+			j := newTableJoinOp(x, op, r, r.stats, r.env)
+			left, right = &joinSide{j: j, side: 0}, &joinSide{j: j, side: 1}
+		}
+		if err := r.buildInput(x.Left, left, p, x.Table == -1); err != nil {
+			return err
+		}
+		return r.buildInput(x.Right, right, p, x.Table == 1)
 	}
-	return nil, fmt.Errorf("executor: unsupported plan node %T", n)
+	return fmt.Errorf("executor: unsupported plan node %T", n)
 }
 
 func (r *runtime) openSource(ps *plan.Source) (*sourceState, error) {
 	src := r.opts.Sources[ps.Name]
-	if src == nil {
+	waitAlways := ps.Type == "file_source"
+	if src != nil {
+		if _, dup := r.claimed[src]; dup {
+			return nil, fmt.Errorf("source %s is read twice (a self-join or a table defined over it): give each read its own source", ps.Name)
+		}
+		r.claimed[src] = ps.Name
+		_, waitAlways = src.(*memory.Source)
+	} else {
 		var err error
 		src, err = connectors.OpenSource(r.ctx, ps.Type, connectors.Config{Name: ps.Name, Props: ps.Props, Schema: ps.DecodeSchema()})
 		if err != nil {
@@ -217,17 +364,9 @@ func (r *runtime) openSource(ps *plan.Source) (*sourceState, error) {
 		}
 		r.opened = append(r.opened, src)
 	}
-	if r.opts.SourceOpened != nil {
-		r.opts.SourceOpened(ps, src)
-	}
-	s := &sourceState{src: src, plan: ps, next: make(chan struct{}),
-		wm: math.MinInt64, procTime: ps.TimeCol < 0}
-	if c, ok := src.(connectors.Committer); ok {
-		s.committer = c
-		if rp, ok := r.head.(replayer); ok {
-			rp.setTracking()
-		}
-	}
+	s := &sourceState{src: src, plan: ps, idx: len(r.sources), next: make(chan struct{}),
+		wm: math.MinInt64, procTime: ps.TimeCol < 0, waitAlways: waitAlways}
+	r.sources = append(r.sources, s)
 	for i, c := range ps.Columns {
 		switch c.Name {
 		case "_key", "_partition", "_offset", "_timestamp":
@@ -239,11 +378,10 @@ func (r *runtime) openSource(ps *plan.Source) (*sourceState, error) {
 		if err != nil {
 			return nil, fmt.Errorf("dead-letter sink of %s: %w", ps.Name, err)
 		}
-		s.dlq = &rawEmitter{sink: sink, ctx: r.ctx, topic: ps.Props["topic"]}
+		s.dlq = &rawEmitter{sink: sink, ctx: r.ctx}
 	} else if r.opts.DeadLetter != nil {
 		s.dlq = r.opts.DeadLetter
 	}
-	go r.read(s)
 	return s, nil
 }
 
@@ -266,259 +404,6 @@ func (r *runtime) read(s *sourceState) {
 			return
 		}
 	}
-}
-
-func (r *runtime) loop() error {
-	tick := time.NewTicker(r.opts.Tick)
-	defer tick.Stop()
-	for {
-		if r.allDone() {
-			return r.finish()
-		}
-		var res readResult
-		select {
-		case res = <-r.batches:
-		case <-tick.C:
-			if err := r.onTick(); err != nil {
-				return err
-			}
-			continue
-		case <-r.ctx.Done():
-			return r.stop()
-		}
-		s := res.s
-		if res.err != nil {
-			s.done = true
-			if errors.Is(res.err, connectors.ErrEndOfInput) || errors.Is(res.err, io.EOF) {
-				continue
-			}
-			if r.ctx.Err() != nil {
-				return r.stop()
-			}
-			return fmt.Errorf("source %s: %w", s.plan.Name, res.err)
-		}
-		if s.committer != nil && !s.restored {
-			if err := r.restore(s); err != nil {
-				return err
-			}
-		}
-		start := time.Now()
-		if err := r.process(s, &res.b); err != nil {
-			return err
-		}
-		// Hand what this batch produced to the sink now (without waiting
-		// for durability), so EMIT CHANGES rows do not wait for a full
-		// output batch.
-		if p, ok := r.em.(pusher); ok {
-			if err := p.push(); err != nil {
-				return fmt.Errorf("sink: %w", err)
-			}
-		}
-		if r.stats.LatencyNanos != nil {
-			r.stats.LatencyNanos(time.Since(start).Nanoseconds())
-		}
-		if r.limited {
-			return r.stop()
-		}
-		select {
-		case s.next <- struct{}{}:
-		case <-r.ctx.Done():
-			return r.stop()
-		}
-	}
-}
-
-// pusher is implemented by emitters that buffer rows: push hands the buffer
-// to the sink without waiting for it to be durable.
-type pusher interface{ push() error }
-
-func (r *runtime) allDone() bool {
-	for _, s := range r.sources {
-		if !s.done {
-			return false
-		}
-	}
-	return true
-}
-
-// process pushes one batch through the operators. Bad records are handled
-// in input order with the good ones, so dead letters keep the input's order.
-func (r *runtime) process(s *sourceState, b *connectors.Batch) error {
-	for _, p := range b.Pending {
-		// Holds the watermark (at no time at all) until it delivers.
-		if ps := s.part(p); !ps.seen {
-			ps.seen, ps.max, ps.idle = true, math.MinInt64, false
-		}
-	}
-	for _, p := range b.Idle {
-		s.part(p).idle = true
-	}
-	if len(b.Records) == 0 && len(b.Bad) == 0 {
-		if len(b.Idle) > 0 {
-			return r.updateWatermark(s)
-		}
-		return nil
-	}
-	r.stats.Read.Add(int64(len(b.Records) + len(b.Bad)))
-	var rc rec
-	procNow := int64(0)
-	if s.procTime {
-		procNow = r.now().UnixMilli()
-	}
-	defer r.publish()
-	single := len(r.sources) == 1 && len(s.parts) <= 1
-	bad := 0
-	for i := range b.Records {
-		in := &b.Records[i]
-		for bad < len(b.Bad) && before(&b.Bad[bad].Prov, &in.Prov) {
-			r.decodeFailed(s, &b.Bad[bad])
-			bad++
-		}
-		for _, m := range s.meta {
-			in.Row[m.idx] = metaValue(m.name, &in.Prov)
-		}
-		t := procNow
-		if !s.procTime {
-			var err error
-			t, err = eventTime(in.Row[s.plan.TimeCol], s.plan.TimeFormat)
-			if err != nil {
-				if s.committer != nil {
-					s.noteRead(&in.Prov)
-				}
-				r.badRecord(s, &in.Prov, nil, in.Row, "time", fmt.Errorf("event time column %q: %w", s.plan.Columns[s.plan.TimeCol].Name, err))
-				continue
-			}
-		}
-		if s.committer != nil {
-			s.noteRead(&in.Prov)
-		}
-		rc = rec{row: in.Row, t: t, prov: &in.Prov}
-		if err := r.head.push(&rc); err != nil {
-			return err
-		}
-		if r.limited {
-			return nil
-		}
-		// Advance the watermark as soon as it moves, so a window closes
-		// before the next record is judged late or on time.
-		ps := s.part(in.Prov.Partition)
-		if !ps.seen || t > ps.max {
-			ps.max, ps.seen, ps.idle = t, true, false
-			if single && len(s.parts) == 1 && t-s.plan.MaxOutOfOrder > r.wm {
-				// One source, one partition: the watermark is this
-				// partition's, no minimum to take.
-				r.wm = t - s.plan.MaxOutOfOrder
-				s.wm, r.maxTime = r.wm, max(r.maxTime, t)
-				if err := r.head.advance(r.wm); err != nil {
-					return err
-				}
-			} else if err := r.updateWatermark(s); err != nil {
-				return err
-			}
-		}
-	}
-	for ; bad < len(b.Bad); bad++ {
-		r.decodeFailed(s, &b.Bad[bad])
-	}
-	return nil
-}
-
-// before reports whether a comes before b in its source (same partition:
-// by line or offset).
-func before(a, b *connectors.Provenance) bool {
-	if a.Partition != b.Partition {
-		return false
-	}
-	if a.Line > 0 && b.Line > 0 {
-		return a.Line < b.Line
-	}
-	return a.Offset < b.Offset
-}
-
-func (r *runtime) decodeFailed(s *sourceState, bad *connectors.BadRecord) {
-	if s.committer != nil {
-		s.noteRead(&bad.Prov)
-	}
-	r.badRecord(s, &bad.Prov, bad.Raw, nil, "decode", bad.Err)
-}
-
-// updateWatermark recomputes s's watermark and the query's (the minimum
-// over its sources), and lets the operators close windows.
-func (r *runtime) updateWatermark(s *sourceState) error {
-	wm, mx := int64(math.MaxInt64), int64(math.MinInt64)
-	active, seen := 0, 0
-	for i := range s.parts {
-		p := &s.parts[i]
-		if !p.seen {
-			continue
-		}
-		seen++
-		mx = max(mx, p.max)
-		if p.idle {
-			continue
-		}
-		active++
-		wm = min(wm, p.max)
-	}
-	if seen == 0 {
-		return nil
-	}
-	if active == 0 { // every partition idle: the newest data decides
-		wm = mx
-	}
-	r.maxTime = max(r.maxTime, mx)
-	if wm == math.MinInt64 {
-		return nil // a pending partition has delivered nothing yet
-	}
-	wm -= s.plan.MaxOutOfOrder
-	if wm <= s.wm {
-		return nil
-	}
-	s.wm = wm
-	qwm := int64(math.MaxInt64)
-	for _, o := range r.sources {
-		if o.done && o != s {
-			continue
-		}
-		qwm = min(qwm, o.wm)
-	}
-	if qwm <= r.wm {
-		return nil
-	}
-	r.wm = qwm
-	return r.head.advance(qwm)
-}
-
-// publish copies the watermark and largest event time to the shared Stats
-// once per batch (atomic stores per record would cost more than the work).
-func (r *runtime) publish() {
-	r.stats.Watermark.Store(r.wm)
-	r.stats.MaxEventTime.Store(r.maxTime)
-}
-
-// onTick advances processing-time watermarks and prints held-back reports.
-func (r *runtime) onTick() error {
-	r.rep.tick()
-	r.maybeCommit()
-	now := r.now().UnixMilli()
-	for _, s := range r.sources {
-		if s.procTime && !s.done {
-			p := s.part(0)
-			p.max, p.seen = max(p.max, now), true
-			if err := r.updateWatermark(s); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// finish ends a bounded run: every open window closes, in order.
-func (r *runtime) finish() error {
-	if err := r.head.finish(); err != nil {
-		return err
-	}
-	return r.flushAndCommit()
 }
 
 // stop ends a run that was cancelled (Ctrl-C, SIGTERM, LIMIT): nothing is
@@ -578,25 +463,37 @@ func (r *runtime) close() {
 
 // fail is called by operators for a record that failed to process.
 func (r *runtime) fail(rc *rec, reason string, err error) {
-	var s *sourceState
-	if len(r.sources) > 0 {
-		s = r.sources[0]
+	r.badRecord(r.sourceOf(rc), rc.prov, nil, rc.row, reason, err)
+}
+
+// sourceOf is the source a record came from; rows an operator made itself
+// (an aggregate's output) are charged to the final query's first source.
+func (r *runtime) sourceOf(rc *rec) *sourceState {
+	if rc.src != nil {
+		return rc.src
 	}
-	r.badRecord(s, rc.prov, nil, rc.row, reason, err)
+	if len(r.main.sources) > 0 {
+		return r.main.sources[0]
+	}
+	if len(r.sources) > 0 {
+		return r.sources[0]
+	}
+	return nil
 }
 
 // late is called by window operators for a record whose windows all closed.
 func (r *runtime) late(rc *rec) {
 	r.stats.Late.Add(1)
-	var s *sourceState
-	if len(r.sources) > 0 {
-		s = r.sources[0]
-	}
+	s := r.sourceOf(rc)
 	if s != nil && s.plan.LateToDLQ {
 		if s.dlq != nil {
+			wm := r.main.wm
+			if s.pipe != nil {
+				wm = s.pipe.wm
+			}
 			r.stats.DeadLettered.Add(1)
 			r.writeDLQ(s, rc.prov, nil, rc.row, "late", fmt.Errorf("late record: event time %s is behind the watermark %s",
-				time.UnixMilli(rc.t).UTC().Format(time.RFC3339Nano), time.UnixMilli(r.wm).UTC().Format(time.RFC3339Nano)))
+				time.UnixMilli(rc.t).UTC().Format(time.RFC3339Nano), time.UnixMilli(wm).UTC().Format(time.RFC3339Nano)))
 		}
 	}
 }

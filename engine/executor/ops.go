@@ -14,6 +14,19 @@ type rec struct {
 	row  types.Row
 	t    int64
 	prov *connectors.Provenance
+	// src is the source the record (for a joined row: the row that arrived
+	// last and made the match) came from; nil for rows an operator made.
+	src *sourceState
+	// more lists the other records a joined row was made of, for offset
+	// tracking (set only while offsets are tracked).
+	more []srcPos
+}
+
+// srcPos is where one input record is: source index, partition, offset.
+type srcPos struct {
+	src  int32
+	part int32
+	off  int64
 }
 
 // operator is a push-based stage. push hands it a record; advance tells it
@@ -56,9 +69,9 @@ func (o *filterOp) push(r *rec) error {
 }
 func (o *filterOp) advance(wm int64) error { return o.next.advance(wm) }
 
-func (o *filterOp) pendingOffsets(offsets map[int32]int64) {
+func (o *filterOp) pendingOffsets(src int, offsets map[int32]int64) {
 	if p, ok := o.next.(pendingOffsets); ok {
-		p.pendingOffsets(offsets)
+		p.pendingOffsets(src, offsets)
 	}
 }
 
@@ -76,6 +89,9 @@ func (o *filterOp) setTracking() {
 func (o *filterOp) finish() error { return o.next.finish() }
 
 // projectOp computes one output row per input record.
+//
+// It is the last operator before the output, so it holds no state and
+// needs no offsets, replay or watermark.
 type projectOp struct {
 	exprs []expr.Expr
 	ctx   expr.Ctx

@@ -19,6 +19,9 @@ type Stats struct {
 	Filtered     atomic.Int64 // records removed by WHERE
 	Replayed     atomic.Int64 // records re-read after a restart whose windows were already emitted
 	OpenWindows  atomic.Int64 // (window, group) states held
+	JoinRows     atomic.Int64 // rows a join of two streams holds while they may still match
+	TableRows    atomic.Int64 // rows held by tables (the latest per key)
+	OverRows     atomic.Int64 // rows window functions hold (waiting for the watermark or for following rows)
 	Watermark    atomic.Int64 // current watermark, ms (math.MinInt64 before any record)
 	MaxEventTime atomic.Int64 // largest event time seen, ms
 	// LatencyNanos observes processing latency per batch (for metrics);

@@ -18,7 +18,10 @@ import (
 // Query is a planned statement, ready to execute.
 type Query struct {
 	Root        Node
-	Sources     []*Source // every source the plan reads, in FROM order
+	// Sources are every source the run reads, in FROM order: the query's
+	// own and those of the tables it defines with CREATE TABLE ... AS
+	// SELECT (a derived table itself is not listed; its Source.Query is).
+	Sources     []*Source
 	Sink        *Sink
 	Emit        ast.EmitMode // resolved: EmitChanges or EmitFinal
 	Windowed    bool
@@ -59,10 +62,26 @@ type Source struct {
 	LateToDLQ bool
 	// DLQ, when set, receives records that cannot be decoded or processed.
 	DLQ *Sink
-	// KeyField is a table's key column name (tables only).
+	// KeyField is a table's key column name (tables only), as written in
+	// 'key.field' (several columns are separated by commas).
 	KeyField string
-	Pos      token.Pos
+	// KeyCols are the indexes in Columns of a table's key columns (tables
+	// read as a join side only).
+	KeyCols []int
+	// DeletedCol is the index in Columns of the `_deleted` column through
+	// which a table source marks a record that deletes its key (a Kafka
+	// tombstone, a file line with "_deleted": true); -1 when not read.
+	DeletedCol int
+	// Query, when set, defines this table: CREATE TABLE name AS SELECT ...
+	// before the final query. Its output rows (in Columns' layout) upsert
+	// the table by KeyCols; its sources are read by its own pipeline.
+	Query *Query
+	Pos   token.Pos
 }
+
+// IsTable reports whether the source is read as a table (a changelog whose
+// latest row per key wins) rather than as a stream.
+func (s *Source) IsTable() bool { return s.Kind == ast.Table }
 
 // DecodeSchema is the schema to hand a connector: the read columns, with
 // sampled types relaxed to ANY so the data decides.
@@ -200,6 +219,122 @@ func (n *Aggregate) Explain() string {
 	}
 	if n.Having != nil {
 		s += " having=" + n.Having.String()
+	}
+	return s
+}
+
+// JoinKind is how a Join treats rows without a match.
+type JoinKind = ast.JoinKind
+
+// Join joins two inputs on equal keys. Its row is the left row followed by
+// the right row (joins are left-deep, so a join's row is a prefix of the row
+// of the join above it). LeftKeys are bound over the left row, RightKeys over
+// the right row; the n-th keys of both sides must be equal for a match, and a
+// NULL key matches nothing.
+//
+// Stream-table (Table != 0): the table side holds the latest row per key of
+// a changelog; a stream row is joined with the table as it stands when the
+// row is processed. Stream-stream (Table == 0): a left row at time tl and a
+// right row at time tr match when tr-tl is in [Lo, Hi]; rows are kept only
+// while a match is still possible.
+type Join struct {
+	Left, Right Node
+	Kind        JoinKind // InnerJoin, LeftJoin, RightJoin, FullJoin
+	LeftKeys    []expr.Expr
+	RightKeys   []expr.Expr
+	// Table is 1 when the right input is a table, -1 when the left one is,
+	// and 0 for a join of two streams.
+	Table  int
+	Lo, Hi int64 // stream-stream: tr - tl in [Lo, Hi] (milliseconds)
+	Out    types.Schema
+	Pos    token.Pos
+}
+
+func (n *Join) Schema() types.Schema { return n.Out }
+func (n *Join) Children() []Node     { return []Node{n.Left, n.Right} }
+func (n *Join) Explain() string {
+	keys := make([]string, len(n.LeftKeys))
+	for i := range n.LeftKeys {
+		keys[i] = n.LeftKeys[i].String() + " = " + n.RightKeys[i].String()
+	}
+	s := fmt.Sprintf("%s on [%s]", n.Kind, strings.Join(keys, ", "))
+	switch n.Table {
+	case 1:
+		s += " table=right"
+	case -1:
+		s += " table=left"
+	default:
+		s += fmt.Sprintf(" interval=[%dms, %dms]", n.Lo, n.Hi)
+	}
+	return s
+}
+
+// OverKind is the kind of a window function.
+type OverKind int
+
+const (
+	OverAgg OverKind = iota // an aggregate over the frame
+	OverRowNumber
+	OverRank
+	OverDenseRank
+	OverLag
+	OverLead
+)
+
+// OverFunc is one window function of an Over node.
+type OverFunc struct {
+	Kind OverKind
+	Name string    // as written, for plans and messages
+	Agg  *agg.Func // OverAgg
+	Arg  expr.Expr // the argument (nil for COUNT(*) and ranking functions)
+	// Offset is LAG/LEAD's row offset.
+	Offset int64
+	// Default is LAG/LEAD's value when the offset row does not exist,
+	// evaluated over the current row; nil means NULL.
+	Default expr.Expr
+	// Frame of an aggregate, in rows relative to the current one:
+	// [Start, End] with Start <= End; UnboundedStart means from the
+	// partition's first row.
+	Start, End     int64
+	UnboundedStart bool
+	Type           types.Type
+}
+
+// OverPartition is the window functions that share one PARTITION BY.
+type OverPartition struct {
+	PartitionBy []expr.Expr
+	Funcs       []OverFunc
+}
+
+// Over computes window functions over rows of the same partition. Every
+// function of a query sees rows in one order: event-time order when any of
+// them has ORDER BY (Ordered: a row waits until the watermark reaches it,
+// and a row behind the watermark is late), else arrival order. Its row is
+// the input row followed by one column per function, partition by
+// partition.
+type Over struct {
+	Input      Node
+	Ordered    bool
+	Partitions []OverPartition
+	Out        types.Schema
+}
+
+func (n *Over) Schema() types.Schema { return n.Out }
+func (n *Over) Children() []Node     { return []Node{n.Input} }
+func (n *Over) Explain() string {
+	var parts []string
+	for _, p := range n.Partitions {
+		names := make([]string, len(p.Funcs))
+		for i, f := range p.Funcs {
+			names[i] = f.Name
+		}
+		parts = append(parts, fmt.Sprintf("partition=[%s] funcs=[%s]", exprList(p.PartitionBy), strings.Join(names, ", ")))
+	}
+	s := "Over " + strings.Join(parts, " ")
+	if n.Ordered {
+		s += " order=event-time"
+	} else {
+		s += " order=arrival"
 	}
 	return s
 }
