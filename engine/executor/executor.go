@@ -88,13 +88,13 @@ type sourceState struct {
 	waitAlways bool
 	// pend is a batch received but not yet processed (while tables load,
 	// and when several streams are merged by event time), cur its position.
-	pend    *connectors.Batch
-	cur     cursor
-	silent  bool      // a live source that kept the merge waiting: no longer awaited
-	waiting time.Time // when the merge began waiting for this source
-	got       int  // batches received (for "caught up" while preloading)
-	gotAtTick int  // got at the last tick
-	caughtUp  bool // a preloaded live source has nothing more for now
+	pend      *connectors.Batch
+	cur       cursor
+	silent    bool      // a live source that kept the merge waiting: no longer awaited
+	waiting   time.Time // when the merge began waiting for this source
+	got       int       // batches received (for "caught up" while preloading)
+	gotAtTick int       // got at the last tick
+	caughtUp  bool      // a preloaded live source has nothing more for now
 	// committer is set for replayable sources: the runtime commits the
 	// offsets whose effects are durable, with the watermark as metadata.
 	committer connectors.Committer

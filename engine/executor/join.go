@@ -54,7 +54,7 @@ func (f *tableFeed) Emit(row types.Row, t int64) error {
 	return f.side.push(&rec{row: row, t: t})
 }
 func (*tableFeed) Flush(context.Context) error { return nil }
-func (*tableFeed) Close() error        { return nil }
+func (*tableFeed) Close() error                { return nil }
 
 // Forwarding helpers for the optional operator interfaces.
 

@@ -17,7 +17,7 @@ import (
 
 // Query is a planned statement, ready to execute.
 type Query struct {
-	Root        Node
+	Root Node
 	// Sources are every source the run reads, in FROM order: the query's
 	// own and those of the tables it defines with CREATE TABLE ... AS
 	// SELECT (a derived table itself is not listed; its Source.Query is).
