@@ -70,7 +70,12 @@ func (a *Assertion) Check(d *Data) Result {
 		return a.compare(n, fmtNum(n), "output rows")
 	case ExecutionTime:
 		ms := float64(d.Elapsed.Microseconds()) / 1000
-		return a.compare(math.Round(ms), fmtNum(math.Round(ms))+"ms", "execution time")
+		if ms < 10 {
+			ms = math.Round(ms*10) / 10 // "0.4ms", not "0ms"
+		} else {
+			ms = math.Round(ms)
+		}
+		return a.compare(ms, fmtNum(ms)+"ms", "execution time")
 	case Throughput:
 		rate := 0.0
 		if s := d.Elapsed.Seconds(); s > 0 {
