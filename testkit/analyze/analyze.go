@@ -131,8 +131,10 @@ type KeyStats struct {
 	Prefix   string // common prefix of the distinct values (strings)
 	MinLen   int
 	MaxLen   int
-	Shape    string // e.g. CUST + 3 digits
+	Shape    string // e.g. "CUST" + 3 digits; empty when values differ in form
 	set      map[string]bool
+	shape    []shapePart
+	mixed    bool
 }
 
 // Coverage is the match of a left key against a right key.
@@ -242,13 +244,16 @@ func (k *KeyStats) add(v types.Value) {
 		k.MinLen, k.MaxLen = min(k.MinLen, len(txt)), max(k.MaxLen, len(txt))
 	}
 	if k.Distinct == 1 {
-		k.Shape = shape(txt)
-	} else if k.Shape != "" && shape(txt) != k.Shape {
-		k.Shape = "mixed"
+		k.shape = shapeOf(txt)
+	} else if !k.mixed && !mergeShape(k.shape, shapeOf(txt)) {
+		k.mixed = true
 	}
 }
 
 func (k *KeyStats) finish() {
+	if !k.mixed && k.shape != nil {
+		k.Shape = shapeText(k.shape)
+	}
 	// A prefix that only holds leading digits of numbers says nothing.
 	k.Prefix = strings.TrimRightFunc(k.Prefix, func(r rune) bool { return r >= '0' && r <= '9' })
 }
@@ -264,8 +269,13 @@ func commonPrefix(a, b string) string {
 
 // shape describes a value's form: its non-digit text with runs of digits
 // counted, e.g. "CUST001" -> `"CUST" + 3 digits`, "C-100" -> `"C-" + 3 digits`.
-func shape(s string) string {
-	var parts []string
+type shapePart struct {
+	text       string // literal text, or "" for a digit run
+	dmin, dmax int
+}
+
+func shapeOf(s string) []shapePart {
+	var parts []shapePart
 	i := 0
 	for i < len(s) {
 		j := i
@@ -273,16 +283,49 @@ func shape(s string) string {
 			for j < len(s) && isDigit(s[j]) {
 				j++
 			}
-			parts = append(parts, fmt.Sprintf("%d digits", j-i))
+			parts = append(parts, shapePart{dmin: j - i, dmax: j - i})
 		} else {
 			for j < len(s) && !isDigit(s[j]) {
 				j++
 			}
-			parts = append(parts, fmt.Sprintf("%q", s[i:j]))
+			parts = append(parts, shapePart{text: s[i:j]})
 		}
 		i = j
 	}
-	return strings.Join(parts, " + ")
+	return parts
+}
+
+// mergeShape widens a's digit counts to cover b; false when the forms differ.
+func mergeShape(a, b []shapePart) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].text != b[i].text {
+			return false
+		}
+	}
+	for i := range a {
+		if a[i].text == "" {
+			a[i].dmin, a[i].dmax = min(a[i].dmin, b[i].dmin), max(a[i].dmax, b[i].dmax)
+		}
+	}
+	return true
+}
+
+func shapeText(parts []shapePart) string {
+	var out []string
+	for _, p := range parts {
+		switch {
+		case p.text != "":
+			out = append(out, fmt.Sprintf("%q", p.text))
+		case p.dmin == p.dmax:
+			out = append(out, fmt.Sprintf("%d digits", p.dmin))
+		default:
+			out = append(out, fmt.Sprintf("%d..%d digits", p.dmin, p.dmax))
+		}
+	}
+	return strings.Join(out, " + ")
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
@@ -299,7 +342,7 @@ func (k *KeyStats) describe() string {
 		} else {
 			parts = append(parts, fmt.Sprintf("length %d..%d", k.MinLen, k.MaxLen))
 		}
-		if k.Shape != "" && k.Shape != "mixed" {
+		if k.Shape != "" {
 			parts = append(parts, "format "+k.Shape)
 		}
 	}
@@ -348,7 +391,7 @@ func joinFinding(in *Input, j Join) (report.Finding, bool) {
 }
 
 func quoteOr(shape, prefix string) string {
-	if shape != "" && shape != "mixed" {
+	if shape != "" {
 		return shape
 	}
 	return fmt.Sprintf("prefix %q", prefix)
