@@ -279,7 +279,7 @@ func DemoCatalog() *Catalog {
 			Columns: []Column{
 				{Name: "txn_id", Type: "STRING", Synonyms: []string{"transaction id"}},
 				{Name: "customer_id", Type: "STRING", Synonyms: []string{"customer", "client", "cardholder"}},
-				{Name: "amount", Type: "DECIMAL(12,2)", Synonyms: []string{"spend", "spending", "value", "transaction amount"}},
+				{Name: "amount", Type: "DECIMAL(12,2)", Synonyms: []string{"spend", "spending", "transaction value", "transaction amount"}},
 				{Name: "currency", Type: "STRING", Values: []string{"USD", "EUR", "GBP", "JPY"}},
 				{Name: "region", Type: "STRING", Synonyms: []string{"area"}, Values: []string{"north", "south", "east", "west"}},
 				{Name: "merchant", Type: "STRING", Synonyms: []string{"store", "shop", "retailer"}, Values: []string{"Amazon", "Walmart", "Target", "Starbucks", "Uber"}},
