@@ -218,7 +218,6 @@ func valueKey(v types.Value) string {
 	return fmt.Sprint(v)
 }
 
-
 func number(f float64) string {
 	if f == 0 {
 		return "n0" // -0 and 0 alike

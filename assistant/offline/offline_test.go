@@ -195,8 +195,8 @@ func TestGenerator(t *testing.T) {
 func TestTokenize(t *testing.T) {
 	cases := map[string]string{
 		"What's the 5-minute avg of fraud_score?": "What|the|5|minute|avg|of|fraud|score",
-		"amount > $1,000.50 and 'New York'":        "amount|>|1000.50|and|New York",
-		"/checkout page, referrer=google":          "checkout|page|,|referrer|=|google",
+		"amount > $1,000.50 and 'New York'":       "amount|>|1000.50|and|New York",
+		"/checkout page, referrer=google":         "checkout|page|,|referrer|=|google",
 	}
 	for in, want := range cases {
 		var got []string
