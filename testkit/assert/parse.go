@@ -317,6 +317,9 @@ func FromYAML(d *yamlx.Doc, n *yaml.Node) *Assertion {
 	for _, p := range d.Map(body, a.Type, append([]string{"type", "message"}, argKeys...)...) {
 		args[p.Key] = p.Value
 	}
+	if len(d.Errs) > before {
+		return nil // an unknown key: "needs a comparison" would only repeat it
+	}
 	if m := args["message"]; m != nil {
 		a.Message, _ = d.Str(m, "message")
 	}
