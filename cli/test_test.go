@@ -68,6 +68,8 @@ func TestVeloTestGolden(t *testing.T) {
 		{"join coverage passes", []string{"test", ex + "customer_volume.sql"}, 0, "customer_volume.txt"},
 		{"join coverage fails", []string{"test", ex + "customer_volume.sql", "--spec", ex + "customer_volume_unlinked.test.yaml"}, 1, "customer_volume_unlinked.txt"},
 		{"junit", []string{"test", ex + "customer_volume.sql", "--spec", ex + "customer_volume_unlinked.test.yaml", "--output", "junit"}, 1, "customer_volume_unlinked.xml"},
+		{"the brief's JOIN passes", []string{"test", ex + "enriched.sql"}, 0, "enriched.txt"},
+		{"the brief's JOIN fails", []string{"test", ex + "enriched.sql", "--spec", ex + "enriched_unlinked.test.yaml"}, 1, "enriched_unlinked.txt"},
 		{"print schema", []string{"test", "--print-schema", "testdata/test/inferred.sql"}, 0, "inferred.schema.yaml"},
 		{"defaults", []string{"test", "testdata/test/inferred.sql", "--records", "2000", "--seed", "1"}, 0, "inferred.txt"},
 	}

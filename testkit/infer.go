@@ -244,7 +244,7 @@ func inferSchemas(script *ast.Script, q *plan.Query, have map[string]*schema.Sch
 			window = a.Window
 		}
 		for i, c := range src.Columns {
-			if binder.IsMetaColumn(c.Name) {
+			if binder.IsMetaColumn(c.Name) || strings.EqualFold(c.Name, "_deleted") {
 				continue
 			}
 			h := hs[strings.ToLower(c.Name)]

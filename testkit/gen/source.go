@@ -3,6 +3,7 @@ package gen
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -43,7 +44,9 @@ func NewSource(name string, g *Generator, n int64, columns types.Schema, batch i
 	s.ident = len(columns) == len(fields)
 	for i, c := range columns {
 		j := fields.Index(c.Name)
-		if j < 0 && !binder.IsMetaColumn(c.Name) {
+		// Provenance columns and a table's _deleted marker are not data:
+		// they stay NULL (a generated table never deletes a key).
+		if j < 0 && !binder.IsMetaColumn(c.Name) && !strings.EqualFold(c.Name, "_deleted") {
 			return nil, fmt.Errorf("source %s: the query reads column %q, which its schema does not define", name, c.Name)
 		}
 		s.proj = append(s.proj, j)
