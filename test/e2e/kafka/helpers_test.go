@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -172,4 +174,89 @@ func ctxTimeout(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// feeder produces trades (tradeLines' records, in order) to a topic with
+// kcat at a steady rate, as a live source would, until Stop.
+type feeder struct {
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	stderr *lockedBuffer
+	sent   atomic.Int64
+	stop   chan struct{}
+	done   chan error
+}
+
+// startFeeder feeds trades from, from+1, ... at rate records per second.
+func startFeeder(t testing.TB, addr, topic string, from, rate int) *feeder {
+	t.Helper()
+	f := &feeder{stderr: &lockedBuffer{}, stop: make(chan struct{}), done: make(chan error, 1)}
+	f.sent.Store(int64(from))
+	// Idempotence keeps each key's records in order even if librdkafka
+	// retries a batch (its default allows reordering on retry).
+	f.cmd = exec.Command(kafkatest.RequireKcat(t), "-b", addr, "-t", topic, "-P", "-q", "-K", "|",
+		"-X", "acks=all", "-X", "enable.idempotence=true", "-X", "linger.ms=5", "-X", "message.timeout.ms=60000")
+	f.cmd.Stderr = f.stderr
+	var err error
+	if f.stdin, err = f.cmd.StdinPipe(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.cmd.Start(); err != nil {
+		t.Fatalf("start kcat: %v", err)
+	}
+	t.Cleanup(func() {
+		select {
+		case <-f.stop:
+		default:
+			close(f.stop)
+		}
+		f.cmd.Process.Kill()
+		<-f.done
+	})
+	go func() {
+		const tick = 10 * time.Millisecond
+		tk := time.NewTicker(tick)
+		defer tk.Stop()
+		start := time.Now()
+		var buf bytes.Buffer
+		for {
+			select {
+			case <-f.stop:
+				f.stdin.Close()
+				f.done <- f.cmd.Wait()
+				return
+			case now := <-tk.C:
+				due := int64(from) + int64(now.Sub(start).Seconds()*float64(rate)) - f.sent.Load()
+				buf.Reset()
+				for range due {
+					buf.WriteString(genTrade(int(f.sent.Load())).line())
+					buf.WriteByte('\n')
+					f.sent.Add(1)
+				}
+				if _, err := f.stdin.Write(buf.Bytes()); err != nil {
+					<-f.stop
+					f.done <- fmt.Errorf("writing to kcat: %w", err)
+					return
+				}
+			}
+		}
+	}()
+	return f
+}
+
+// Stop ends the feed, waits for kcat to deliver everything, and returns
+// the index after the last trade produced.
+func (f *feeder) Stop(t testing.TB) int {
+	t.Helper()
+	close(f.stop)
+	select {
+	case err := <-f.done:
+		f.done <- err // for the cleanup
+		if err != nil || strings.TrimSpace(f.stderr.String()) != "" {
+			t.Fatalf("kcat producer: %v\n%s", err, f.stderr.String())
+		}
+	case <-time.After(waitLimit):
+		t.Fatalf("kcat producer did not finish within %v", waitLimit)
+	}
+	return int(f.sent.Load())
 }

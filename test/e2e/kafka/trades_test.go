@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -54,7 +55,7 @@ func tradeLines(n int) []string {
 const windowQuery = `SELECT symbol, COUNT(*) AS trades, SUM(quantity) AS volume, MIN(price) AS low, MAX(price) AS high
 FROM trades
 GROUP BY symbol
-WINDOW TUMBLING(ts, INTERVAL '10' SECOND)`
+WINDOW TUMBLING(ts, INTERVAL '5' SECOND)`
 
 // windowRow is one expected result row of windowQuery.
 type windowRow struct {
@@ -68,7 +69,7 @@ func expectedWindows(n int) map[string]windowRow {
 	out := map[string]windowRow{}
 	for i := range n {
 		t := genTrade(i)
-		start := time.UnixMilli(t.ts - t.ts%10_000).UTC().Format("2006-01-02T15:04:05.000Z")
+		start := time.UnixMilli(t.ts - t.ts%5_000).UTC().Format("2006-01-02T15:04:05.000Z")
 		k := start + " " + t.symbol
 		r, ok := out[k]
 		if !ok {
@@ -104,13 +105,10 @@ func parseWindowRow(t testing.TB, payload string) (string, windowRow) {
 func cents(t testing.TB, n json.Number) int64 {
 	t.Helper()
 	whole, frac, _ := strings.Cut(n.String(), ".")
-	frac = (frac + "00")[:2]
-	var w, f int64
-	if _, err := fmt.Sscan(whole, &w); err != nil {
-		t.Fatalf("price %s: %v", n, err)
-	}
-	if _, err := fmt.Sscan(frac, &f); err != nil {
-		t.Fatalf("price %s: %v", n, err)
+	w, err1 := strconv.ParseInt(whole, 10, 64)
+	f, err2 := strconv.ParseInt((frac + "00")[:2], 10, 64)
+	if err1 != nil || err2 != nil || len(strings.TrimRight(frac, "0")) > 2 {
+		t.Fatalf("price %s is not a number of cents", n)
 	}
 	return w*100 + f
 }
