@@ -368,7 +368,11 @@ func (g *intGen) next(int64) types.Value {
 	n := g.num
 	if n.dist == schema.Uniform {
 		lo, hi := int64(math.Ceil(n.lo)), int64(math.Floor(n.hi))
-		return types.IntValue(lo + n.rng.Int64N(hi-lo+1))
+		if span := hi - lo + 1; span > 0 {
+			return types.IntValue(lo + n.rng.Int64N(span))
+		}
+		// The range spans more than int64 holds: draw over uint64.
+		return types.IntValue(lo + int64(n.rng.Uint64()%uint64(hi-lo+1)))
 	}
 	if n.dist == schema.Zipf {
 		return types.IntValue(int64(n.lo) + int64(n.zipf.Uint64()))
@@ -392,6 +396,10 @@ func (g *decGen) next(int64) types.Value {
 			lo, _ := decimal.FromFloat64(n.lo, g.scale)
 			hi, _ := decimal.FromFloat64(n.hi, g.scale)
 			g.lo, g.span, g.init = lo, hi-lo+1, true
+		}
+		if g.span <= 0 { // wider than int64: no exact uniform draw
+			m, _ := decimal.FromFloat64(n.lo+n.rng.Float64()*(n.hi-n.lo), g.scale)
+			return types.DecimalValue(m, g.scale)
 		}
 		return types.DecimalValue(g.lo+n.rng.Int64N(g.span), g.scale)
 	}

@@ -298,6 +298,9 @@ func parseField(d *yamlx.Doc, n *yaml.Node) *Field {
 				f.Scale = int(v)
 			}
 		}
+		if scaleN == nil && f.Scale > f.Precision {
+			f.Scale = f.Precision // DECIMAL(1) has no room for the default 2 places
+		}
 	} else if precN != nil || scaleN != nil {
 		at := precN
 		if at == nil {
