@@ -219,6 +219,7 @@ type runtime struct {
 	claimed    map[connectors.Source]string // injected sources in use
 	dlqRow     []byte
 	limited    bool
+	rc         rec // the record being pushed (a field, so it is not allocated per record)
 }
 
 func newRuntime(ctx context.Context, q *plan.Query, opts Options) (*runtime, error) {

@@ -194,29 +194,52 @@ type tableJoinOp struct {
 	table  *tableState
 	widths [2]int
 	out    types.Row
+	rc     rec
 	ended  bool
 }
 
 // tableState is a table: the latest row per key, and, when the join's
-// table-side expressions are not the key, an index by them.
+// table-side expressions are not the key, an index by them. Rows live in
+// one flat slab (a row id is an offset in it), so a lookup touches the map
+// and one contiguous row, not a row object and then its values.
 type tableState struct {
 	name   string
 	width  int
 	delCol int
 	key    keyEval // the key columns, over a table row
-	rows   keyMap[*trow]
-	index  *keyEval // the join's table-side keys; nil when they are the key
+	rows   keyMap[int32]
+	vals   []types.Value // row id i is vals[i*width:(i+1)*width]
+	free   []int32       // ids of deleted rows, for reuse
+	index  *keyEval      // the join's table-side keys; nil when they are the key
 	byIdx  keyMap[*tbucket]
+	ik     []string // per row id: its index key (when indexed)
+	ikStr  []bool
+	ikNull []bool // the index key has a NULL: the row is in no bucket
 	stats  *Stats
 }
 
-type trow struct {
-	row   types.Row
-	ikStr bool
-	ik    string // index key (when indexed)
+type tbucket struct{ ids []int32 }
+
+func (t *tableState) row(id int32) types.Row {
+	i := int(id) * t.width
+	return t.vals[i : i+t.width : i+t.width]
 }
 
-type tbucket struct{ rows []*trow }
+func (t *tableState) alloc() int32 {
+	if n := len(t.free); n > 0 {
+		id := t.free[n-1]
+		t.free = t.free[:n-1]
+		return id
+	}
+	id := int32(len(t.vals) / t.width)
+	t.vals = append(t.vals, make([]types.Value, t.width)...)
+	if t.index != nil {
+		t.ik = append(t.ik, "")
+		t.ikStr = append(t.ikStr, false)
+		t.ikNull = append(t.ikNull, false)
+	}
+	return id
+}
 
 func newTableJoinOp(p *plan.Join, next operator, rt failer, stats *Stats, env functions.Env) *tableJoinOp {
 	o := &tableJoinOp{p: p, next: next, rt: rt, stats: stats, outer: p.Kind != ast.InnerJoin}
@@ -232,7 +255,7 @@ func newTableJoinOp(p *plan.Join, next operator, rt failer, stats *Stats, env fu
 	}
 	src := tableNode.(*plan.Scan).Source
 	o.skeys = newKeyEval(streamKeys)
-	t := &tableState{name: src.Name, width: len(src.Columns), delCol: src.DeletedCol, rows: newKeyMap[*trow](), stats: stats}
+	t := &tableState{name: src.Name, width: max(1, len(src.Columns)), delCol: src.DeletedCol, rows: newKeyMap[int32](), stats: stats}
 	keyExprs := make([]expr.Expr, len(src.KeyCols))
 	byKey := len(tableKeys) == len(src.KeyCols)
 	for i, c := range src.KeyCols {
@@ -267,16 +290,16 @@ func (o *tableJoinOp) pushSide(side int, r *rec) error {
 	matched := false
 	if !null {
 		if o.table.index == nil {
-			if tr, ok := o.table.rows.get(&o.skeys); ok {
+			if id, ok := o.table.rows.get(&o.skeys); ok {
 				matched = true
-				if err := o.emit(r, tr.row); err != nil {
+				if err := o.emit(r, o.table.row(id)); err != nil {
 					return err
 				}
 			}
 		} else if b, ok := o.table.byIdx.get(&o.skeys); ok {
-			for _, tr := range b.rows {
+			for _, id := range b.ids {
 				matched = true
-				if err := o.emit(r, tr.row); err != nil {
+				if err := o.emit(r, o.table.row(id)); err != nil {
 					return err
 				}
 			}
@@ -301,8 +324,10 @@ func (o *tableJoinOp) emit(r *rec, trow types.Row) error {
 	} else {
 		clear(o.out[toff : toff+tw])
 	}
-	rc := rec{row: o.out, t: r.t, prov: r.prov, src: r.src, more: r.more}
-	return o.next.push(&rc)
+	// The record passed on is a field: a pointer to a local would escape
+	// through the interface call and cost an allocation per row.
+	o.rc = rec{row: o.out, t: r.t, prov: r.prov, src: r.src, more: r.more}
+	return o.next.push(&o.rc)
 }
 
 // update applies one changelog row: upsert by key, or delete when its
@@ -320,73 +345,72 @@ func (t *tableState) update(o *tableJoinOp, r *rec) {
 		return
 	}
 	str, key := t.key.stored()
-	old, exists := t.rows.getStored(str, key)
+	id, exists := t.rows.getStored(str, key)
 	if t.delCol >= 0 {
 		if del, isNull := functions.Truthy(row[t.delCol]); del && !isNull {
 			if exists {
 				t.rows.del(str, key)
-				t.unindex(old)
+				t.unindex(id)
+				clear(t.row(id))
+				t.free = append(t.free, id)
 				t.stats.TableRows.Add(-1)
 			}
 			return
 		}
 	}
-	nr := &trow{row: append(types.Row(nil), row...)}
+	var ikStr, ikNull bool
+	var ik string
 	if t.index != nil {
-		t.index.eval(&o.ctx, nr.row)
+		ikNull = t.index.eval(&o.ctx, row)
 		if o.ctx.Err != nil {
 			o.rt.fail(r, "table", o.ctx.Err)
 			return
 		}
-		nr.ikStr, nr.ik = t.index.stored()
-		if exists && old.ikStr == nr.ikStr && old.ik == nr.ik {
-			old.row = nr.row // same index entry: keep its place
+		ikStr, ik = t.index.stored()
+	}
+	if exists {
+		if t.index != nil && t.ikStr[id] == ikStr && t.ik[id] == ik && t.ikNull[id] == ikNull {
+			copy(t.row(id), row) // same index entry: the row keeps its place
 			return
 		}
-		if exists {
-			t.unindex(old)
-		}
-		// NULL index keys match nothing: such rows stay out of the index.
-		if !hasNull(t.index.vals) {
-			b, ok := t.byIdx.getStored(nr.ikStr, nr.ik)
-			if !ok {
-				b = &tbucket{}
-				t.byIdx.set(nr.ikStr, nr.ik, b)
-			}
-			b.rows = append(b.rows, nr)
-		}
-	}
-	if !exists {
+		t.unindex(id)
+	} else {
+		id = t.alloc()
+		t.rows.set(str, key, id)
 		t.stats.TableRows.Add(1)
 	}
-	t.rows.set(str, key, nr)
-}
-
-func hasNull(vals types.Row) bool {
-	for _, v := range vals {
-		if v.K == types.KindNull {
-			return true
-		}
-	}
-	return false
-}
-
-func (t *tableState) unindex(tr *trow) {
+	copy(t.row(id), row)
 	if t.index == nil {
 		return
 	}
-	b, ok := t.byIdx.getStored(tr.ikStr, tr.ik)
+	t.ik[id], t.ikStr[id], t.ikNull[id] = ik, ikStr, ikNull
+	if ikNull { // a NULL index key matches nothing: the row stays out of the index
+		return
+	}
+	b, ok := t.byIdx.getStored(ikStr, ik)
+	if !ok {
+		b = &tbucket{}
+		t.byIdx.set(ikStr, ik, b)
+	}
+	b.ids = append(b.ids, id)
+}
+
+func (t *tableState) unindex(id int32) {
+	if t.index == nil || t.ikNull[id] {
+		return
+	}
+	b, ok := t.byIdx.getStored(t.ikStr[id], t.ik[id])
 	if !ok {
 		return
 	}
-	for i, x := range b.rows {
-		if x == tr {
-			b.rows = append(b.rows[:i], b.rows[i+1:]...)
+	for i, x := range b.ids {
+		if x == id {
+			b.ids = append(b.ids[:i], b.ids[i+1:]...)
 			break
 		}
 	}
-	if len(b.rows) == 0 {
-		t.byIdx.del(tr.ikStr, tr.ik)
+	if len(b.ids) == 0 {
+		t.byIdx.del(t.ikStr[id], t.ik[id])
 	}
 }
 
@@ -432,6 +456,7 @@ type intervalJoinOp struct {
 	outer    [2]bool
 	state    [2]joinState
 	out      types.Row
+	rc       rec
 	wm       int64 // the input watermark
 	fwd      int64 // the watermark passed on
 	seq      int64
@@ -593,11 +618,11 @@ func (o *intervalJoinOp) emitPair(side int, r *rec, m *jrow) error {
 		copy(o.out[:lw], m.row)
 		copy(o.out[lw:], r.row[:o.widths[1]])
 	}
-	rc := rec{row: o.out, t: max(r.t, m.t), prov: r.prov, src: r.src, more: r.more}
+	o.rc = rec{row: o.out, t: max(r.t, m.t), prov: r.prov, src: r.src, more: r.more}
 	if o.track {
-		rc.more = append(append([]srcPos(nil), r.more...), m.pos...)
+		o.rc.more = append(append([]srcPos(nil), r.more...), m.pos...)
 	}
-	return o.next.push(&rc)
+	return o.next.push(&o.rc)
 }
 
 // emitAlone pushes a row of an outer side with NULLs for the other side.
@@ -610,8 +635,8 @@ func (o *intervalJoinOp) emitAlone(side int, row types.Row, t int64, prov *conne
 		clear(o.out[:lw])
 		copy(o.out[lw:], row)
 	}
-	rc := rec{row: o.out, t: t, prov: prov, src: src, more: more}
-	return o.next.push(&rc)
+	o.rc = rec{row: o.out, t: t, prov: prov, src: src, more: more}
+	return o.next.push(&o.rc)
 }
 
 // expireUpTo drops the rows that can no longer match (expire < wm), in

@@ -339,8 +339,8 @@ func (r *runtime) pushHead(s *sourceState) error {
 	if s.committer != nil {
 		s.noteRead(&in.Prov)
 	}
-	rc := rec{row: in.Row, t: c.t, prov: &in.Prov, src: s}
-	if err := s.entry.push(&rc); err != nil {
+	r.rc = rec{row: in.Row, t: c.t, prov: &in.Prov, src: s}
+	if err := s.entry.push(&r.rc); err != nil {
 		return err
 	}
 	if r.limited {

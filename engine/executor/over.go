@@ -45,6 +45,7 @@ type overOp struct {
 	replayed int64
 	held     map[*orow]struct{} // rows not yet emitted (for offsets), only while tracking
 	args     [][]types.Value    // per spec: the arguments of the row being taken
+	rc       rec
 }
 
 type overSpec struct {
@@ -298,16 +299,16 @@ func (wp *winPart) trim(keep int64) {
 func (o *overOp) emit(or *orow) error {
 	o.stats.OverRows.Add(-1)
 	delete(o.held, or)
-	rc := rec{row: or.row, t: or.t, prov: &or.prov, src: or.src}
+	o.rc = rec{row: or.row, t: or.t, prov: &or.prov, src: or.src}
 	if o.track {
-		rc.more = or.pos
+		o.rc.more = or.pos
 	}
 	if or.failed != nil {
-		rc.row = or.row[:o.width]
-		o.rt.fail(&rc, "window function", or.failed)
+		o.rc.row = or.row[:o.width]
+		o.rt.fail(&o.rc, "window function", or.failed)
 		return nil
 	}
-	return o.next.push(&rc)
+	return o.next.push(&o.rc)
 }
 
 func (o *overOp) advance(wm int64) error {
