@@ -91,3 +91,11 @@ test-manifests: helm kubeconform ## render config/ and the chart; kubeconform wi
 test-operator: ## controllers against two real API servers (envtest), the runner, and the runner contract as a process
 	set -o pipefail; KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh | tail -1)" && export KUBEBUILDER_ASSETS && \
 		$(GO) test -count=1 ./controllers/... ./runner/... ./test/e2e/...
+
+# --- NL->SQL evaluation (assistant/): the offline generator always, model
+# providers when configured (ANTHROPIC_API_KEY; VELO_OPENAI_BASE_URL and
+# VELO_OPENAI_MODEL). `make test` guards the offline targets through
+# assistant/eval's TestOfflineTargets.
+.PHONY: eval-nl2sql
+eval-nl2sql: ## run the NL->SQL evaluation set and print the figures per provider
+	$(GO) run ./assistant/eval/cmd -v

@@ -136,8 +136,8 @@ func GenerateData(dir string) (*Data, error) {
 }
 
 // Run executes sql (which must validate against cat) over the data and
-// returns its result rows in canonical form.
-func (d *Data) Run(ctx context.Context, sql string, cat *assistant.Catalog) ([]string, error) {
+// returns its result rows.
+func (d *Data) Run(ctx context.Context, sql string, cat *assistant.Catalog) ([]Row, error) {
 	checked, errs := assistant.Validate(sql, cat)
 	if len(errs) > 0 {
 		return nil, errs
@@ -171,25 +171,58 @@ func (d *Data) Run(ctx context.Context, sql string, cat *assistant.Catalog) ([]s
 	if _, err := q.Run(ctx, executor.Options{Sources: sources, Emitter: out, Now: func() time.Time { return time.Date(2024, 1, 1, 12, 0, 0, 0, time.UTC) }}); err != nil {
 		return nil, fmt.Errorf("run: %w", err)
 	}
-	res := make([]string, 0, len(out.Rows))
+	res := make([]Row, 0, len(out.Rows))
 	for _, r := range out.Rows {
-		res = append(res, canonicalRow(r))
+		res = append(res, canonical(r))
 	}
-	sort.Strings(res)
 	return res, nil
 }
 
-// canonicalRow renders a row for comparison: each value as text (numbers of
-// every kind as one float text, to 9 significant digits, so that AVG as
-// DECIMAL and as DOUBLE meet), the values sorted so that column order and
-// names do not matter.
-func canonicalRow(r types.Row) string {
-	vs := make([]string, len(r))
+// Row is a result row for comparison: its values with every number as a
+// float64 (so that AVG as DECIMAL and as DOUBLE meet), sorted so that
+// column order and names do not matter.
+type Row []Value
+
+// Value is one compared value: a number, or any other value as text.
+type Value struct {
+	Num  bool
+	F    float64
+	Text string
+}
+
+func canonical(r types.Row) Row {
+	out := make(Row, len(r))
 	for i, v := range r {
-		vs[i] = valueKey(v)
+		out[i] = toValue(v)
 	}
-	sort.Strings(vs)
-	return strings.Join(vs, "\x1f")
+	sort.Slice(out, func(i, j int) bool { return less(out[i], out[j]) })
+	return out
+}
+
+func less(a, b Value) bool {
+	if a.Num != b.Num {
+		return a.Num
+	}
+	if a.Num {
+		return a.F < b.F
+	}
+	return a.Text < b.Text
+}
+
+func toValue(v types.Value) Value {
+	switch v.K {
+	case types.KindInt:
+		return Value{Num: true, F: float64(v.I)}
+	case types.KindFloat:
+		return Value{Num: true, F: v.Float()}
+	case types.KindDecimal:
+		if v.Big() {
+			f, _ := strconv.ParseFloat(v.S, 64)
+			return Value{Num: true, F: f}
+		}
+		return Value{Num: true, F: float64(v.I) / math.Pow10(int(v.Scale))}
+	}
+	return Value{Text: valueKey(v)}
 }
 
 func valueKey(v types.Value) string {
@@ -199,15 +232,14 @@ func valueKey(v types.Value) string {
 	case types.KindBool:
 		return strconv.FormatBool(v.Bool())
 	case types.KindInt:
-		return number(float64(v.I))
+		return strconv.FormatInt(v.I, 10)
 	case types.KindFloat:
-		return number(v.Float())
+		return strconv.FormatFloat(v.Float(), 'g', -1, 64)
 	case types.KindDecimal:
 		if v.Big() {
-			f, _ := strconv.ParseFloat(v.S, 64)
-			return number(f)
+			return v.S
 		}
-		return number(float64(v.I) / math.Pow10(int(v.Scale)))
+		return strconv.FormatInt(v.I, 10) + "e-" + strconv.Itoa(int(v.Scale))
 	case types.KindTimestamp:
 		return "t" + strconv.FormatInt(v.I, 10)
 	case types.KindInterval:
@@ -218,11 +250,73 @@ func valueKey(v types.Value) string {
 	return fmt.Sprint(v)
 }
 
-func number(f float64) string {
-	if f == 0 {
-		return "n0" // -0 and 0 alike
+// close is equality of numbers up to float rounding: an exact DECIMAL
+// average and a DOUBLE one differ in the last digits.
+func closeTo(a, b float64) bool {
+	return a == b || math.Abs(a-b) <= 1e-7*math.Max(1, math.Max(math.Abs(a), math.Abs(b)))
+}
+
+func rowEqual(a, b Row) bool {
+	if len(a) != len(b) {
+		return false
 	}
-	return "n" + strconv.FormatFloat(f, 'g', 9, 64)
+	for i := range a {
+		if a[i].Num != b[i].Num || a[i].Num && !closeTo(a[i].F, b[i].F) || !a[i].Num && a[i].Text != b[i].Text {
+			return false
+		}
+	}
+	return true
+}
+
+// coarse is a sort key that rounding differences do not change (almost
+// never: Equal falls back to matching when they do).
+func coarse(r Row) string {
+	var b strings.Builder
+	for _, v := range r {
+		if v.Num {
+			b.WriteString(strconv.FormatFloat(v.F, 'g', 5, 64))
+		} else {
+			b.WriteString(v.Text)
+		}
+		b.WriteByte(0x1f)
+	}
+	return b.String()
+}
+
+// Equal compares two results as multisets of rows, numbers up to rounding.
+func Equal(got, want []Row) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	g, w := slices.Clone(got), slices.Clone(want)
+	sort.SliceStable(g, func(i, j int) bool { return coarse(g[i]) < coarse(g[j]) })
+	sort.SliceStable(w, func(i, j int) bool { return coarse(w[i]) < coarse(w[j]) })
+	same := true
+	for i := range g {
+		if !rowEqual(g[i], w[i]) {
+			same = false
+			break
+		}
+	}
+	if same {
+		return true
+	}
+	// Rows whose coarse keys tie or straddle a rounding boundary may sort
+	// differently: match each wanted row to an unused equal one.
+	used := make([]bool, len(g))
+	for _, wr := range w {
+		found := false
+		for i, gr := range g {
+			if !used[i] && rowEqual(gr, wr) {
+				used[i], found = true, true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
 }
 
 // Outcome is one case's result.
@@ -300,7 +394,7 @@ func Evaluate(ctx context.Context, g assistant.Generator, cases []Case, cat *ass
 				break
 			}
 			o.Validated = true
-			o.Matched = slices.Equal(got, want)
+			o.Matched = Equal(got, want)
 		}
 		r.Outcomes = append(r.Outcomes, o)
 	}

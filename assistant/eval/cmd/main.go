@@ -18,7 +18,7 @@ import (
 
 	"github.com/velostream/velostream/assistant"
 	"github.com/velostream/velostream/assistant/eval"
-	"github.com/velostream/velostream/assistant/offline"
+	"github.com/velostream/velostream/assistant/providers"
 )
 
 func main() {
@@ -41,7 +41,10 @@ func run(set, schemas string, verbose bool) error {
 	if err != nil {
 		return err
 	}
-	gens := []assistant.Generator{offline.New()}
+	gens, err := providers.All(providers.FromEnv(os.Getenv))
+	if err != nil {
+		return err
+	}
 	cat := assistant.DemoCatalog()
 	for _, g := range gens {
 		r, err := eval.Evaluate(context.Background(), g, cases, cat, data)
