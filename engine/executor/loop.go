@@ -229,67 +229,98 @@ func (r *runtime) afterBatch(start time.Time) error {
 type pusher interface{ push() error }
 
 // mergeStep processes records of the final query's streams in event-time
-// order. It returns false when it must wait for a batch.
-func (r *runtime) mergeStep() (bool, error) {
-	now := time.Now()
+// order while every stream that is awaited has a batch. It returns false
+// when it processed nothing and must wait for a batch.
+func (r *runtime) mergeStep() (progressed bool, err error) {
+	var start time.Time
+	defer func() {
+		if progressed && err == nil {
+			r.publish()
+			err = r.afterBatch(start)
+		}
+	}()
+	for {
+		if r.awaiting() {
+			return progressed, nil
+		}
+		best, released, err := r.earliest()
+		if err != nil {
+			return progressed, err
+		}
+		if released {
+			continue
+		}
+		if best == nil { // every stream is done or quiet
+			return progressed, nil
+		}
+		if !progressed {
+			start, progressed = time.Now(), true
+		}
+		limit, limitIdx := int64(math.MaxInt64), math.MaxInt
+		for _, s := range r.main.sources {
+			if s != best && s.pend != nil && s.cur.ready && s.cur.t < limit {
+				limit, limitIdx = s.cur.t, s.idx
+			}
+		}
+		// Take best's records up to the next stream's first (ties go to
+		// the stream named first in FROM).
+		for {
+			if err := r.pushHead(best); err != nil {
+				return progressed, err
+			}
+			if r.limited {
+				return progressed, errStopped
+			}
+			ok, err := r.headOf(best)
+			if err != nil {
+				return progressed, err
+			}
+			if !ok {
+				if err := r.release(best); err != nil {
+					return progressed, err
+				}
+				break
+			}
+			if best.cur.t > limit || (best.cur.t == limit && best.idx > limitIdx) {
+				break
+			}
+		}
+	}
+}
+
+// awaiting reports whether the merge must wait for a stream's next batch.
+func (r *runtime) awaiting() bool {
 	for _, s := range r.main.sources {
 		if !s.done && s.pend == nil && !s.silent {
 			if s.waiting.IsZero() {
-				s.waiting = now
+				s.waiting = time.Now()
 			}
-			return false, nil
+			return true
 		}
 	}
-	var best *sourceState
+	return false
+}
+
+// earliest readies each held batch's next record and returns the stream
+// whose record comes first. A batch found used up is released instead
+// (released is then true and the merge must look again).
+func (r *runtime) earliest() (best *sourceState, released bool, err error) {
 	for _, s := range r.main.sources {
 		if s.pend == nil {
 			continue
 		}
 		ok, err := r.headOf(s)
 		if err != nil {
-			return false, err
+			return nil, false, err
 		}
 		if !ok {
-			// The batch is used up: let the reader go on.
-			return true, r.release(s)
+			return nil, true, r.release(s)
 		}
 		if best == nil || s.cur.t < best.cur.t {
 			best = s
 		}
 	}
-	if best == nil {
-		return false, nil
-	}
-	limit, limitIdx := int64(math.MaxInt64), math.MaxInt
-	for _, s := range r.main.sources {
-		if s != best && s.pend != nil && s.cur.ready && s.cur.t < limit {
-			limit, limitIdx = s.cur.t, s.idx
-		}
-	}
-	start := time.Now()
-	defer r.publish()
-	for {
-		if err := r.pushHead(best); err != nil {
-			return false, err
-		}
-		if r.limited {
-			return false, errStopped
-		}
-		ok, err := r.headOf(best)
-		if err != nil {
-			return false, err
-		}
-		if !ok {
-			if err := r.release(best); err != nil {
-				return false, err
-			}
-			break
-		}
-		if best.cur.t > limit || (best.cur.t == limit && best.idx > limitIdx) {
-			break
-		}
-	}
-	return true, r.afterBatch(start)
+	return best, false, nil
 }
 
 // headOf readies s's next record (handling bad records before it, in

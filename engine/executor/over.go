@@ -45,6 +45,7 @@ type overOp struct {
 	replayed int64
 	held     map[*orow]struct{} // rows not yet emitted (for offsets), only while tracking
 	args     [][]types.Value    // per spec: the arguments of the row being taken
+	keyBuf   []mkey
 	rc       rec
 }
 
@@ -165,13 +166,10 @@ func (o *overOp) take(or *orow) error {
 	o.ctx.Reset()
 	// Evaluate every key and argument first, so that a failing row
 	// changes no state.
-	keys := make([]struct {
-		str bool
-		key string
-	}, len(o.specs))
+	keys := o.keyBuf[:0]
 	for i, sp := range o.specs {
 		sp.keys.eval(&o.ctx, or.row)
-		keys[i].str, keys[i].key = sp.keys.stored()
+		keys = append(keys, sp.keys.stored())
 		for k, f := range sp.funcs {
 			if f.Arg != nil {
 				o.args[i][k] = f.Arg.Eval(&o.ctx, or.row)
@@ -180,6 +178,7 @@ func (o *overOp) take(or *orow) error {
 			}
 		}
 	}
+	o.keyBuf = keys
 	if o.ctx.Err != nil {
 		o.stats.OverRows.Add(-1)
 		delete(o.held, or)
@@ -188,10 +187,10 @@ func (o *overOp) take(or *orow) error {
 	}
 	or.owed = len(o.specs)
 	for i, sp := range o.specs {
-		wp, ok := sp.parts.getStored(keys[i].str, keys[i].key)
+		wp, ok := sp.parts.getKey(keys[i])
 		if !ok {
-			wp = &winPart{first: 0}
-			sp.parts.set(keys[i].str, keys[i].key, wp)
+			wp = &winPart{}
+			sp.parts.set(keys[i], wp)
 		}
 		wp.ents = append(wp.ents, &pent{r: or, args: append([]types.Value(nil), o.args[i]...)})
 		wp.n++
@@ -344,13 +343,11 @@ func (o *overOp) finish() error {
 	}
 	var rest []waiting
 	for si, sp := range o.specs {
-		for _, m := range []map[string]*winPart{sp.parts.str, sp.parts.enc} {
-			for _, wp := range m {
-				for i := wp.next; i < wp.n; i++ {
-					rest = append(rest, waiting{sp: sp, wp: wp, seq: wp.ents[i-wp.first].r.seq, spec: si})
-				}
+		sp.parts.each(func(wp *winPart) {
+			for i := wp.next; i < wp.n; i++ {
+				rest = append(rest, waiting{sp: sp, wp: wp, seq: wp.ents[i-wp.first].r.seq, spec: si})
 			}
-		}
+		})
 	}
 	sort.Slice(rest, func(a, b int) bool {
 		if rest[a].seq != rest[b].seq {
