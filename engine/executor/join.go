@@ -332,4 +332,3 @@ func (o *tableJoinOp) pendingOffsets(src int, offsets map[int32]int64) {
 }
 func (o *tableJoinOp) setTracking()         { forwardTracking(o.next) }
 func (o *tableJoinOp) setReplayed(wm int64) { forwardReplayed(o.next, wm) }
-
