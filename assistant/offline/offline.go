@@ -301,6 +301,15 @@ func (b *builder) build() (*ast.SelectStmt, string) {
 	for _, g := range p.groups {
 		addKey(g.column(s.Name))
 	}
+	// "sessions per user": a column named before the grouping, with no
+	// measure, is what is counted (distinct values), not a second key.
+	if grouped && len(p.measures) == 0 && len(p.having) == 0 && p.order == nil && len(p.bare) == 1 && len(p.groups) > 0 &&
+		p.index(p.bare[0].lex) < p.index(p.groups[0].lex) {
+		c := p.bare[0]
+		p.measures = []*measureSpec{{fn: "COUNT", col: &c, distinct: true, text: c.lex.text}}
+		p.bare = nil
+		b.assume("%q counted as distinct %s", c.lex.text, c.column(s.Name))
+	}
 	var proj []string
 	for _, c := range p.bare {
 		col := c.column(s.Name)

@@ -35,6 +35,8 @@ func TestAnswers(t *testing.T) {
 		{"number of distinct sessions", "SELECT COUNT(DISTINCT session_id) AS distinct_session_id FROM clicks"},
 		{"how many customers per tier", "SELECT tier, COUNT(*) AS count FROM customers GROUP BY tier"},
 		{"how many customers trade each symbol", "SELECT symbol, COUNT(DISTINCT customer_id) AS distinct_customer_id FROM trades GROUP BY symbol"},
+		{"sessions per user", "SELECT user_id, COUNT(DISTINCT session_id) AS distinct_session_id FROM clicks GROUP BY user_id"},
+		{"merchants per region every hour", "SELECT region, COUNT(DISTINCT merchant) AS distinct_merchant FROM transactions GROUP BY region WINDOW TUMBLING(ts, INTERVAL '1' HOUR)"},
 		// windows
 		{"clicks every 5 minutes", "SELECT COUNT(*) AS count FROM clicks WINDOW TUMBLING(ts, INTERVAL '5' MINUTE)"},
 		{"clicks in 10-minute buckets", "SELECT COUNT(*) AS count FROM clicks WINDOW TUMBLING(ts, INTERVAL '10' MINUTE)"},
@@ -226,4 +228,14 @@ func FuzzAnswer(f *testing.F) {
 			}
 		}
 	})
+}
+
+func BenchmarkAnswer(b *testing.B) {
+	cat := assistant.DemoCatalog()
+	b.ReportAllocs()
+	for b.Loop() {
+		if r := Answer("top 3 symbols by volume every minute", cat); r.Refusal != nil {
+			b.Fatal(r.Refusal.Reason)
+		}
+	}
 }

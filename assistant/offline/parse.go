@@ -1081,3 +1081,13 @@ func (p *parser) stringColumn(c colRef) bool {
 	}
 	return true
 }
+
+// index is the position of lexeme l in the question.
+func (p *parser) index(l *lexeme) int {
+	for i, x := range p.lx {
+		if x == l {
+			return i
+		}
+	}
+	return -1
+}
