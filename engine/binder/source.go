@@ -162,6 +162,10 @@ func (b *binder) bindTimeProps(src *plan.Source, at ast.Node) {
 	switch f := strings.ToLower(src.Props["event.time.format"]); f {
 	case "", "epoch_millis", "epoch_seconds", "iso8601":
 		src.TimeFormat = f
+		// A declared TIMESTAMP column is decoded in the same format.
+		if f != "" && src.Props["time_format"] == "" {
+			src.Props["time_format"] = f
+		}
 	default:
 		b.hintf(at, "use 'epoch_millis', 'epoch_seconds' or 'iso8601'", "source %q: unknown event.time.format %q", src.Name, f)
 	}

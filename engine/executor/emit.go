@@ -56,7 +56,7 @@ func (e *SinkEmitter) Emit(row types.Row, t int64) error {
 	}
 	e.recs = append(e.recs, rec)
 	if len(e.recs) >= e.batchMax {
-		return e.write()
+		return e.write(e.ctx)
 	}
 	return nil
 }
@@ -73,20 +73,22 @@ func appendKey(dst []byte, v types.Value) []byte {
 	return format.AppendJSONValue(dst, v)
 }
 
-func (e *SinkEmitter) push() error { return e.write() }
+func (e *SinkEmitter) push() error { return e.write(e.ctx) }
 
-func (e *SinkEmitter) write() error {
+// write hands the buffered rows to the sink. Flush passes its own context:
+// the run's may be cancelled (Ctrl-C, LIMIT) when the rows are saved.
+func (e *SinkEmitter) write(ctx context.Context) error {
 	if len(e.recs) == 0 {
 		return nil
 	}
-	err := e.sink.Write(e.ctx, e.recs)
+	err := e.sink.Write(ctx, e.recs)
 	e.recs = e.recs[:0]
 	e.buf = e.buf[:0]
 	return err
 }
 
 func (e *SinkEmitter) Flush(ctx context.Context) error {
-	if err := e.write(); err != nil {
+	if err := e.write(ctx); err != nil {
 		return err
 	}
 	return e.sink.Flush(ctx)

@@ -116,6 +116,9 @@ func (r *runtime) preload(tick <-chan time.Time) error {
 		if err := r.process(s, b); err != nil {
 			return err
 		}
+		if r.limited {
+			return errStopped
+		}
 		if err := r.afterBatch(start); err != nil {
 			return err
 		}
@@ -187,11 +190,11 @@ func (r *runtime) handle(res readResult) error {
 	if err != nil {
 		return err
 	}
+	if r.limited { // the rows are flushed on the way out
+		return errStopped
+	}
 	if err := r.afterBatch(start); err != nil {
 		return err
-	}
-	if r.limited {
-		return errStopped
 	}
 	return r.release(s)
 }
@@ -234,7 +237,7 @@ type pusher interface{ push() error }
 func (r *runtime) mergeStep() (progressed bool, err error) {
 	var start time.Time
 	defer func() {
-		if progressed && err == nil {
+		if progressed && err == nil && !r.limited {
 			r.publish()
 			err = r.afterBatch(start)
 		}
