@@ -63,7 +63,10 @@ func TestJoinStatePinsOffsets(t *testing.T) {
 	}()
 	// a waits before its second batch: the watermark is a's 00:00:10, so
 	// every row read is still held; nothing of either source is committed.
-	waitFor(t, func() bool { clock.add(2 * time.Second); return a.lastCommit().offsets != nil && b.lastCommit().offsets != nil })
+	waitFor(t, func() bool {
+		clock.add(2 * time.Second)
+		return a.lastCommit().offsets != nil && b.lastCommit().offsets != nil
+	})
 	if ca, cb := a.lastCommit(), b.lastCommit(); ca.offsets[0] != 0 || cb.offsets[0] != 0 {
 		t.Fatalf("mid-run commits a=%v b=%v, want offset 0 for both (rows held)", ca.offsets, cb.offsets)
 	}
