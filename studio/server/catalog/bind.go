@@ -1,0 +1,262 @@
+package catalog
+
+import (
+	"context"
+	"strings"
+
+	"github.com/velostream/velostream/demo"
+	"github.com/velostream/velostream/engine"
+	"github.com/velostream/velostream/engine/ast"
+	"github.com/velostream/velostream/engine/binder"
+	"github.com/velostream/velostream/engine/plan"
+	"github.com/velostream/velostream/engine/types"
+)
+
+// Mode says how a query is to read its Kafka sources.
+type Mode struct {
+	// Bounded reads what the topics hold when the query starts, from the
+	// beginning, and then ends (previews, tests, bounded runs).
+	Bounded bool
+	// Start is where a live query starts reading a stream: "latest" (the
+	// default: what arrives from now on) or "earliest". Tables are always
+	// read from the beginning.
+	Start string
+}
+
+func (m Mode) start() string {
+	if m.Bounded {
+		return "earliest"
+	}
+	if m.Start == "" {
+		return "latest"
+	}
+	return m.Start
+}
+
+// Binding is what the catalog adds to one script: connector properties for
+// the sources the script names but does not bind (only the properties the
+// script leaves unset: the user's WITH always wins), and the schemas of
+// catalog streams.
+type Binding struct {
+	// Sources are per-source properties for engine.Options.Sources and
+	// binder.Options.Sources.
+	Sources map[string]map[string]string
+	// Streams maps each source name bound to a catalog stream to it.
+	Streams map[string]*Stream
+	// sampleFiles is how file sources are sampled: compile reports errors,
+	// validation does not (it checks the SQL, not the machine).
+	validate bool
+}
+
+// Bind works out how script's sources read catalog streams in mode.
+func (c *Catalog) Bind(ctx context.Context, script *ast.Script, mode Mode) *Binding {
+	b := &Binding{Sources: map[string]map[string]string{}, Streams: map[string]*Stream{}}
+	if script == nil {
+		return b
+	}
+	set := setProps(script)
+	for _, st := range script.Statements {
+		var sel *ast.SelectStmt
+		switch s := st.(type) {
+		case *ast.SelectStmt:
+			sel = s
+		case *ast.CreateAsStmt:
+			sel = s.Select
+		}
+		if sel == nil {
+			continue
+		}
+		ast.Inspect(sel, func(n ast.Node) bool {
+			ref, ok := n.(*ast.SourceRef)
+			if !ok || ref.Name == nil {
+				return true
+			}
+			c.bindRef(ctx, b, ref, set, mode)
+			return false
+		})
+	}
+	return b
+}
+
+// bindRef binds one FROM item.
+func (c *Catalog) bindRef(ctx context.Context, b *Binding, ref *ast.SourceRef, set map[string]map[string]string, mode Mode) {
+	name := ref.Name.Name()
+	key := strings.ToLower(name)
+	user := map[string]string{}
+	for k, v := range set[key] {
+		user[k] = v
+	}
+	if ref.URI != "" {
+		for k, v := range binder.URIProps(ref.URI) {
+			if _, ok := user[k]; !ok {
+				user[k] = v
+			}
+		}
+	}
+	typ := user["type"]
+	if typ == "" && user["path"] != "" {
+		typ = "file_source"
+	}
+	if typ == "" && user["topic"] != "" {
+		typ = "kafka_source"
+	}
+	var stream *Stream
+	switch {
+	case typ == "":
+		if s, ok, _ := c.Lookup(ctx, name); ok {
+			stream = s
+		}
+	case typ == "kafka_source":
+		if s := c.declaredByTopic(user["topic"]); s != nil {
+			stream = s
+		} else if c.cfg.Bootstrap != "" && user["topic"] != "" && user["bootstrap.servers"] == "" {
+			if s, ok, _ := c.Lookup(ctx, user["topic"]); ok {
+				stream = s
+			}
+		}
+	default:
+		return // a file or stdin: nothing of the catalog's
+	}
+	var defaults map[string]string
+	if stream != nil {
+		defaults = c.props(stream, mode)
+		b.Streams[key] = stream
+	} else if typ == "kafka_source" {
+		defaults = map[string]string{}
+		if c.cfg.Bootstrap != "" {
+			defaults["bootstrap.servers"] = c.cfg.Bootstrap
+		}
+		defaults["start"] = mode.start()
+		if mode.Bounded {
+			defaults["bounded"] = "true"
+		}
+	}
+	if len(defaults) == 0 {
+		return
+	}
+	add := b.Sources[name]
+	for k, v := range defaults {
+		if _, mine := user[k]; mine {
+			continue
+		}
+		if add == nil {
+			add = map[string]string{}
+		}
+		add[k] = v
+	}
+	// A bounded read must end, whatever start the user chose.
+	if mode.Bounded {
+		if add == nil {
+			add = map[string]string{}
+		}
+		add["bounded"] = "true"
+	}
+	if add != nil {
+		b.Sources[name] = add
+	}
+}
+
+// props are the connector properties that bind s in mode.
+func (c *Catalog) props(s *Stream, mode Mode) map[string]string {
+	var p map[string]string
+	if d, ok := demo.Lookup(s.Name); ok && c.declaredByName(s.Name) != nil {
+		p = d.Props(c.cfg.Bootstrap, mode.start())
+	} else {
+		p = map[string]string{"type": "kafka_source", "topic": s.Topic, "format": "json", "start": mode.start(), "idle.timeout": "2s"}
+		if c.cfg.Bootstrap != "" {
+			p["bootstrap.servers"] = c.cfg.Bootstrap
+		}
+		if s.TimeField != "" {
+			p["event.time.field"] = s.TimeField
+			p["watermark.max_out_of_orderness"] = demo.MaxOutOfOrder
+		}
+	}
+	if mode.Bounded {
+		p["bounded"] = "true"
+		p["start"] = "earliest"
+	}
+	return p
+}
+
+// setProps collects, per source name (lower case), the WITH properties the
+// script itself sets: in its CREATE STREAM/TABLE declarations and in the
+// query's WITH, with the `name.` prefix removed.
+func setProps(script *ast.Script) map[string]map[string]string {
+	out := map[string]map[string]string{}
+	put := func(name, key, value string) {
+		name = strings.ToLower(name)
+		if out[name] == nil {
+			out[name] = map[string]string{}
+		}
+		out[name][strings.ToLower(key)] = value
+	}
+	for _, st := range script.Statements {
+		switch s := st.(type) {
+		case *ast.CreateSourceStmt:
+			if s.Name == nil {
+				continue
+			}
+			name := s.Name.Name()
+			for _, p := range s.With {
+				k := p.Key
+				if pre, rest, ok := strings.Cut(k, "."); ok && strings.EqualFold(pre, name) {
+					k = rest
+				}
+				put(name, k, p.Value)
+			}
+		case *ast.SelectStmt:
+			withProps(s.With, put)
+		case *ast.CreateAsStmt:
+			withProps(s.With, put)
+			if s.Select != nil {
+				withProps(s.Select.With, put)
+			}
+		}
+	}
+	return out
+}
+
+func withProps(props []ast.Property, put func(name, key, value string)) {
+	for _, p := range props {
+		if pre, rest, ok := strings.Cut(p.Key, "."); ok {
+			put(pre, rest, p.Value)
+		}
+	}
+}
+
+// Resolve gives the engine the schema of each source: a catalog stream's
+// columns, or a file's sampled from its first lines. Validation ignores
+// files it cannot read (validating SQL does not need the data).
+func (b *Binding) Resolve(src *plan.Source) (types.Schema, error) {
+	if s, ok := b.Streams[strings.ToLower(src.Name)]; ok && src.Props["topic"] == s.Topic && s.schema != nil {
+		return s.schema, nil
+	}
+	schema, err := engine.SampleSchema(src)
+	if err != nil && b.validate {
+		return nil, nil
+	}
+	return schema, err
+}
+
+// ForValidation makes Resolve ignore unreadable files.
+func (b *Binding) ForValidation() *Binding { b.validate = true; return b }
+
+// Fix marks the sources bound to declared catalog streams as declared
+// rather than sampled, so that the connector decodes their values into the
+// declared types (a price is DECIMAL(12,4), not whatever JSON number it
+// looks like).
+func (b *Binding) Fix(q *plan.Query) {
+	if q == nil {
+		return
+	}
+	for _, src := range q.Sources {
+		if s, ok := b.Streams[strings.ToLower(src.Name)]; ok && !s.Inferred && src.Props["topic"] == s.Topic {
+			src.Inferred = false
+		}
+	}
+}
+
+// Options are the engine options of the binding.
+func (b *Binding) Options() engine.Options {
+	return engine.Options{Sources: b.Sources, Resolve: b.Resolve}
+}
