@@ -41,7 +41,7 @@ type Options struct {
 // Bind binds the runnable query of script: the declarations (CREATE STREAM
 // or TABLE with WITH and no AS) followed by one query.
 func Bind(script *ast.Script, opts Options) (*plan.Query, diag.List) {
-	b := &binder{opts: opts, decls: map[string]*ast.CreateSourceStmt{}, derived: map[string]*derivedTable{}}
+	b := &binder{opts: opts, decls: map[string]*ast.CreateSourceStmt{}, derived: map[string]*derivedTable{}, used: map[string]bool{}}
 	var query ast.Statement
 	var tables []*ast.CreateAsStmt // CREATE TABLE ... AS SELECT before the final query
 	for _, st := range script.Statements {
@@ -83,6 +83,13 @@ func Bind(script *ast.Script, opts Options) (*plan.Query, diag.List) {
 		b.bindDerived(t)
 	}
 	q := b.bindQuery(query)
+	// Declarations the query does not read are checked all the same, so
+	// that a typo in one is not found only when a later query reads it.
+	for _, d := range b.declOrder {
+		if !b.used[strings.ToLower(d.Name.Name())] {
+			b.checkDecl(d)
+		}
+	}
 	b.errs.Sort()
 	if len(b.errs) > 0 {
 		return q, b.errs
@@ -98,6 +105,8 @@ type binder struct {
 	// derived holds the tables defined by CREATE TABLE ... AS SELECT, by
 	// lower-cased name, once bound.
 	derived map[string]*derivedTable
+	// used holds the lower-cased names of the declarations a query read.
+	used map[string]bool
 	// inDerived is set while binding a CREATE TABLE ... AS SELECT that
 	// precedes the final query (the CLI's --sink is not for it).
 	inDerived bool

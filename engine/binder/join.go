@@ -187,12 +187,12 @@ func (b *binder) joinConjunct(s *scope, c ast.Expr, node *plan.Join, left *joinI
 		case ast.OpEq:
 			return b.joinEquality(s, x, node, left, right)
 		case ast.OpLt, ast.OpLe, ast.OpGt, ast.OpGe:
-			if node.Table == 0 {
+			if node.Table == 0 && b.isTimeCondition(s, x.L, x.R) {
 				return b.timeCompare(s, x.L, x.Op, x.R, c, left, right, tb)
 			}
 		}
 	case *ast.Between:
-		if node.Table == 0 && !x.Not {
+		if node.Table == 0 && !x.Not && b.isTimeCondition(s, x.X, x.Lo, x.Hi) {
 			return b.timeCompare(s, x.X, ast.OpGe, x.Lo, c, left, right, tb) &&
 				b.timeCompare(s, x.X, ast.OpLe, x.Hi, c, left, right, tb)
 		}
@@ -283,6 +283,38 @@ func relNames(rels []*relation) string {
 		names[i] = r.alias
 	}
 	return strings.Join(names, ", ")
+}
+
+// isTimeCondition tells a bound on event times (a.ts + INTERVAL '1' HOUR,
+// a TIMESTAMP column, a source's event-time column) from a comparison of
+// other values, which a join cannot take.
+func (b *binder) isTimeCondition(s *scope, terms ...ast.Expr) bool {
+	for _, t := range terms {
+		t = unparen(t)
+		if x, ok := t.(*ast.Binary); ok && (x.Op == ast.OpAdd || x.Op == ast.OpSub) {
+			_, l := unparen(x.L).(*ast.IntervalLit)
+			_, r := unparen(x.R).(*ast.IntervalLit)
+			if l || r {
+				return true
+			}
+		}
+		id, ok := t.(*ast.Ident)
+		if !ok {
+			continue
+		}
+		errs, mark := len(b.errs), len(s.pending)
+		_, found := s.resolveColumn(id)
+		b.errs = b.errs[:errs]
+		if !found {
+			continue
+		}
+		p := s.pending[mark]
+		s.pending = s.pending[:mark]
+		if p.rel.src.TimeCol == p.idx || p.rel.src.Columns[p.idx].Type.Kind == types.KindTimestamp {
+			return true
+		}
+	}
+	return false
 }
 
 // timeTerm reads `col`, `col + INTERVAL` or `col - INTERVAL` (and

@@ -67,6 +67,8 @@ func TestBindJoinAndWindowErrors(t *testing.T) {
 			`3:79: WITHIN bounds a join of two streams; it cannot be used with table "customers"`},
 		{"two streams without a time bound", "SELECT o.id FROM orders o JOIN payments p ON o.id = p.order_id",
 			`1:18: a join of two streams needs a time bound`},
+		{"comparison of non-time columns", "SELECT o.id FROM orders o JOIN payments p ON o.id = p.order_id AND o.amount > p.paid WITHIN 5m",
+			`1:68: join condition o.amount > p.paid is not an equality between the two sides`},
 		{"only a lower bound", "SELECT o.id FROM orders o JOIN payments p ON o.id = p.order_id AND p.ts >= o.ts",
 			`1:68: the time condition of a join of two streams needs a lower and an upper bound`},
 		{"empty interval", "SELECT o.id FROM orders o JOIN payments p ON o.id = p.order_id AND p.ts BETWEEN o.ts + INTERVAL '2' HOUR AND o.ts",
@@ -135,6 +137,8 @@ func TestBindJoinAndWindowErrors(t *testing.T) {
 			`table "spend" must select each GROUP BY key`},
 		{"derived table with a sink", "CREATE TABLE spend AS SELECT order_id, SUM(paid) AS total FROM payments GROUP BY order_id WITH ('spend.type' = 'file_sink', 'spend.path' = 'x');\nSELECT o.id FROM orders o JOIN spend s ON o.id = s.order_id",
 			`table "spend" is kept in memory for the final query: it writes to no sink`},
+		{"unused declaration with a typo", "CREATE STREAM other WITH ('other.pth' = 'x.jsonl');\nSELECT id FROM orders",
+			`1:27: unknown property "other.pth" [did you mean 'path'?]`},
 		{"derived stream before the query", "CREATE STREAM big AS SELECT id FROM orders;\nSELECT id FROM big",
 			`2:1: a file runs one query: this is a second one`},
 	}

@@ -84,6 +84,7 @@ func (b *binder) bindSource(ref *ast.SourceRef, withProps map[string]map[string]
 	}
 	src := &plan.Source{Name: name, Kind: ast.Stream, Props: map[string]string{}, TimeCol: -1, DeletedCol: -1, Pos: ref.Pos()}
 	if decl, ok := b.decls[strings.ToLower(name)]; ok {
+		b.used[strings.ToLower(name)] = true
 		src.Kind = decl.Kind
 		for _, p := range decl.With {
 			key := strings.ToLower(p.Key)
@@ -155,6 +156,22 @@ func (b *binder) bindSource(ref *ast.SourceRef, withProps map[string]map[string]
 	}
 	rel.open = src.Declared == nil
 	return rel
+}
+
+// checkDecl reports the problems of a declaration no query reads: unknown
+// WITH keys and column types.
+func (b *binder) checkDecl(decl *ast.CreateSourceStmt) {
+	name := strings.ToLower(decl.Name.Name())
+	for _, p := range decl.With {
+		key := strings.ToLower(p.Key)
+		key = strings.TrimPrefix(key, name+".")
+		if !knownKey(key) {
+			b.hintf(propNode{p}, didYouMean(key), "unknown property %q", p.Key)
+		}
+	}
+	for _, c := range decl.Columns {
+		b.bindTypeName(&c.Type)
+	}
 }
 
 // bindTimeProps reads the event-time and late-data properties of a source.
