@@ -209,7 +209,7 @@ var catalog = []Stream{
 			{"user_id", types.String, "visitor id"},
 			{"session_id", types.String, "browsing session id"},
 			{"page", types.String, "page path, e.g. /cart"},
-			{"referrer", types.String, "where the visit came from: google, direct, twitter, newsletter or partner"},
+			{"referrer", types.String, "where the visit came from: google, direct, twitter, facebook or newsletter"},
 			{"ts", types.Timestamp, "view time (event time)"},
 		},
 	},
@@ -222,7 +222,7 @@ var catalog = []Stream{
 		Columns: []Column{
 			{"customer_id", types.String, "customer key, e.g. C-1001"},
 			{"name", types.String, "customer name"},
-			{"tier", types.String, "service tier: platinum, gold, silver or bronze"},
+			{"tier", types.String, "service tier: gold, silver or bronze"},
 			{"region", types.String, "home region: north, south, east or west"},
 		},
 	},

@@ -105,6 +105,11 @@ func TestRowsFitTheirSchemasAndReferenceCustomers(t *testing.T) {
 	if len(keys) != NumCustomers || !slices.Equal(slices.Sorted(maps.Keys(keys)), CustomerIDs()) {
 		t.Fatalf("customer keys %v", keys)
 	}
+	for _, r := range g.Customers() {
+		if !slices.Contains(Values(Customers, "tier"), r[2].S) || !slices.Contains(Values(Customers, "region"), r[3].S) {
+			t.Fatalf("customer %v", r)
+		}
+	}
 	ts := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	for _, name := range []string{Trades, Transactions, Clicks} {
 		s, _ := Lookup(name)
@@ -124,6 +129,11 @@ func TestRowsFitTheirSchemasAndReferenceCustomers(t *testing.T) {
 			}
 			if i := schema.Index("customer_id"); i >= 0 && !keys[row[i].S] {
 				t.Fatalf("%s references unknown customer %q", name, row[i].S)
+			}
+			for j, c := range schema {
+				if vs := Values(name, c.Name); vs != nil && !slices.Contains(vs, row[j].S) {
+					t.Fatalf("%s.%s = %q, not one of Values %v", name, c.Name, row[j].S, vs)
+				}
 			}
 			if name == Transactions {
 				if f := row[schema.Index("fraud_score")].Float(); f < 0 || f > 1 {

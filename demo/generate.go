@@ -2,6 +2,7 @@ package demo
 
 import (
 	"fmt"
+	"slices"
 	"math"
 	"math/rand/v2"
 	"time"
@@ -54,6 +55,41 @@ func (g *Generator) Customers() []types.Row {
 	return out
 }
 
+// Values returns the values the generator draws a categorical column from
+// (nil for other columns), so that a catalog can tell an NL->SQL
+// generator that "buy trades" means side = 'BUY'.
+func Values(stream, column string) []string {
+	switch stream + "." + column {
+	case Trades + ".symbol":
+		return slices.Clone(Symbols)
+	case Trades + ".side":
+		return []string{"BUY", "SELL"}
+	case Trades + ".venue":
+		return choices(venues)
+	case Transactions + ".currency":
+		return choices(currencies)
+	case Transactions + ".region", Customers + ".region":
+		return slices.Clone(Regions)
+	case Transactions + ".merchant":
+		return slices.Clone(merchants)
+	case Clicks + ".page":
+		return choices(pages)
+	case Clicks + ".referrer":
+		return choices(referrers)
+	case Customers + ".tier":
+		return choices(tiers)
+	}
+	return nil
+}
+
+func choices[T any](ws weighted[T]) []T {
+	out := make([]T, len(ws))
+	for i, c := range ws {
+		out[i] = c.v
+	}
+	return out
+}
+
 // Row returns the next row of stream with event time ts; ok is false for a
 // name that is not a demo stream (the customers table has no next row).
 func (g *Generator) Row(stream string, ts time.Time) (row types.Row, ok bool) {
@@ -89,7 +125,7 @@ func Encode(s Stream, row types.Row) Record {
 var (
 	firstNames = []string{"Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken", "Radia", "Leslie", "Margaret", "John", "Shafi", "Tim", "Hedy", "Linus", "Karen", "Dennis", "Sophie", "Niklaus"}
 	lastNames  = []string{"Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Allen", "Thompson", "Perlman", "Lamport", "Hamilton", "Backus", "Goldwasser", "Berners-Lee", "Lamarr", "Torvalds", "Jones", "Ritchie", "Wilson", "Wirth"}
-	tiers      = weighted[string]{{"platinum", 1}, {"gold", 3}, {"silver", 6}, {"bronze", 10}}
+	tiers      = weighted[string]{{"gold", 2}, {"silver", 5}, {"bronze", 10}}
 	// Regions is the set of region values of customers and transactions.
 	Regions = []string{"north", "south", "east", "west"}
 )
@@ -130,16 +166,17 @@ func (ws weighted[T]) pick(rng *rand.Rand) T {
 }
 
 // Symbols are the demo's ticker symbols, most traded first.
-var Symbols = []string{"AAPL", "MSFT", "NVDA", "TSLA", "AMZN", "GOOGL", "META", "JPM"}
+var Symbols = []string{"AAPL", "MSFT", "NVDA", "TSLA", "AMZN", "GOOG"}
 
-var basePrices = map[string]float64{"AAPL": 189.50, "MSFT": 415.20, "NVDA": 875.40, "TSLA": 242.60, "AMZN": 178.30, "GOOGL": 141.80, "META": 485.10, "JPM": 196.70}
+var basePrices = map[string]float64{"AAPL": 189.50, "MSFT": 415.20, "NVDA": 875.40, "TSLA": 242.60, "AMZN": 178.30, "GOOG": 141.80}
 
 type tradeGen struct {
 	rng     *rand.Rand
 	symbols weighted[string]
 	price   map[string]float64
-	venues  weighted[string]
 }
+
+var venues = weighted[string]{{"NASDAQ", 5}, {"NYSE", 4}, {"BATS", 2}, {"IEX", 1}}
 
 func newTradeGen(rng *rand.Rand) *tradeGen {
 	t := &tradeGen{rng: rng, price: map[string]float64{}}
@@ -151,7 +188,6 @@ func newTradeGen(rng *rand.Rand) *tradeGen {
 		}{s, 24 / (i + 1)})
 		t.price[s] = basePrices[s]
 	}
-	t.venues = weighted[string]{{"NASDAQ", 5}, {"NYSE", 4}, {"ARCA", 2}, {"BATS", 2}, {"IEX", 1}}
 	return t
 }
 
@@ -173,7 +209,7 @@ func (t *tradeGen) next(ts int64) types.Row {
 		types.DecimalValue(int64(math.Round(p*10000)), 4),
 		types.IntValue(qty),
 		types.StringValue(side),
-		types.StringValue(t.venues.pick(t.rng)),
+		types.StringValue(venues.pick(t.rng)),
 		types.StringValue(customerID(t.rng.IntN(NumCustomers))),
 		types.TimestampValue(ts),
 	}
@@ -231,8 +267,8 @@ func round(f float64, digits int) float64 {
 }
 
 var (
-	pages     = weighted[string]{{"/", 8}, {"/products", 6}, {"/search", 4}, {"/products/42", 3}, {"/cart", 3}, {"/checkout", 1}, {"/account", 1}}
-	referrers = weighted[string]{{"google", 6}, {"direct", 5}, {"twitter", 2}, {"newsletter", 2}, {"partner", 1}}
+	pages     = weighted[string]{{"/home", 8}, {"/products", 6}, {"/search", 4}, {"/cart", 3}, {"/checkout", 1}}
+	referrers = weighted[string]{{"google", 6}, {"direct", 5}, {"twitter", 2}, {"facebook", 2}, {"newsletter", 1}}
 )
 
 // numUsers is how many distinct visitors click.
