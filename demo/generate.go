@@ -2,9 +2,9 @@ package demo
 
 import (
 	"fmt"
-	"slices"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/velostream/velostream/engine/format"
