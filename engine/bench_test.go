@@ -473,3 +473,34 @@ func watchGauge(g interface{ Load() int64 }, peak *int64) func() {
 	}()
 	return func() { close(stop); <-done }
 }
+
+// BenchmarkWindowFunctionsDecoded: decoded trades -> LAG and a ten-row
+// moving average per symbol, in event-time order, one output row per trade.
+func BenchmarkWindowFunctionsDecoded(b *testing.B) {
+	const sql = `SELECT symbol, price,
+       LAG(price) OVER (PARTITION BY symbol ORDER BY ts) AS prev,
+       AVG(price) OVER (PARTITION BY symbol ORDER BY ts ROWS BETWEEN 9 PRECEDING AND CURRENT ROW) AS avg10
+FROM trades`
+	path := tradesFile(b)
+	q := compileBench(b, sql, path)
+	rows := decodeAll(b, q, path)
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	var peak uint64
+	for i := 0; i < b.N; i++ {
+		q := compileBench(b, sql, path)
+		src := memory.NewSource("trades", q.Plan.Sources[0].Columns, rows, 4096)
+		em := &countEmitter{}
+		done := watchHeap(&peak)
+		if _, err := q.Run(context.Background(), executor.Options{Emitter: em, Sources: map[string]connectors.Source{"trades": src}}); err != nil {
+			b.Fatal(err)
+		}
+		done()
+		if em.n != benchRecords {
+			b.Fatalf("%d rows", em.n)
+		}
+	}
+	b.ReportMetric(float64(benchRecords*b.N)/b.Elapsed().Seconds(), "records/s")
+	b.ReportMetric(float64(benchRecords*b.N)/(cpuTime()-cpu0).Seconds(), "records/cpu-s")
+	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
+}
