@@ -14,6 +14,9 @@ import (
 	"github.com/velostream/velostream/engine/executor"
 	"github.com/velostream/velostream/engine/format"
 	"github.com/velostream/velostream/engine/types"
+	"github.com/velostream/velostream/testkit"
+	"github.com/velostream/velostream/testkit/report"
+	"github.com/velostream/velostream/testkit/schema"
 )
 
 // The schemas are a contract with the docs, the sample notebook and the
@@ -220,6 +223,42 @@ func TestFeedIntoTheEmbeddedBroker(t *testing.T) {
 		}
 		if got, want := int64(len(c.Rows)), f.Written(name); got != want {
 			t.Errorf("%s: read back %d rows, %d written", name, got, want)
+		}
+	}
+}
+
+// The test harness must accept the demo's schema files, and the data it
+// generates from them must keep to the demo's values and keys.
+func TestTestSchemasGenerateDemoLikeData(t *testing.T) {
+	schemas := map[string]*schema.Schema{}
+	for _, s := range Catalog() {
+		text, ok := TestSchema(s.Name)
+		if !ok {
+			t.Fatalf("no test schema for %s", s.Name)
+		}
+		sc, errs := schema.Parse(s.Name+".schema.yaml", text)
+		if errs != nil {
+			t.Fatalf("%s:\n%s\n%v", s.Name, text, errs)
+		}
+		if !reflect.DeepEqual(sc.Row(), s.Schema()) {
+			t.Errorf("%s: test schema types %v, want %v", s.Name, sc.Row(), s.Schema())
+		}
+		schemas[s.Name] = sc
+	}
+	if _, ok := TestSchema("nope"); ok {
+		t.Error("a test schema for an unknown stream")
+	}
+	for _, name := range []string{Trades, Transactions, Clicks} {
+		test, err := testkit.Prepare(testkit.Options{File: "q.sql", SQL: "SELECT * FROM " + name + ";\n-- @assert: record_count > 0", Schemas: schemas, Records: 500, HasSeed: true, Seed: 1})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		rep, err := test.Run(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !rep.Passed || rep.Engine.Emitted != 500 {
+			t.Errorf("%s: %s", name, report.Text(rep))
 		}
 	}
 }
