@@ -95,6 +95,8 @@ func TestBindJoinAndWindowErrors(t *testing.T) {
 			`column "ts" is ambiguous [qualify it: o.ts or p.ts]`},
 		{"window time column of a table", joinDecls + "SELECT COUNT(*) FROM trades t JOIN customers c ON t.customer_id = c.id WINDOW TUMBLING(c.name, 1m)",
 			`the window's time column c.name belongs to table "customers"`},
+		{"window time column after a join of streams", "SELECT COUNT(*) AS n FROM orders o JOIN payments p ON o.id = p.order_id WITHIN 5m WINDOW TUMBLING(o.ts, 1h)",
+			`after a join of two streams, windows use the joined rows' event time`},
 		{"unknown window function", "SELECT NTILE(4) OVER (ORDER BY ts) FROM trades",
 			`1:8: NTILE is not a window function`},
 		{"misspelt window function", "SELECT ROW_NUMBR() OVER (ORDER BY ts) FROM trades",

@@ -263,6 +263,11 @@ func (b *binder) bindSelect(sel *ast.SelectStmt, sinkName string, props []ast.Pr
 		if root, in = b.bindJoins(s, joins); root == nil {
 			return nil
 		}
+		if w := sel.Window; w != nil && w.TimeCol != nil && in.driver == nil {
+			b.hintf(w.TimeCol, "write the window without a time column, e.g. WINDOW TUMBLING(INTERVAL '1' HOUR); set the streams' event times with event.time.field",
+				"after a join of two streams, windows use the joined rows' event time (the later of the two rows' times), not a column")
+			return nil
+		}
 	} else {
 		in = &joinInput{driver: rels[0]}
 	}
