@@ -6,6 +6,7 @@
 package planner
 
 import (
+	"github.com/velostream/velostream/engine/ast"
 	"github.com/velostream/velostream/engine/expr"
 	"github.com/velostream/velostream/engine/plan"
 	"github.com/velostream/velostream/engine/types"
@@ -21,6 +22,7 @@ type Rule struct {
 var Rules = []Rule{
 	{Name: "fold-constants", Apply: foldConstants},
 	{Name: "drop-true-filters", Apply: dropTrueFilters},
+	{Name: "push-filters-below-joins", Apply: pushFiltersBelowJoins},
 }
 
 // Plan applies every rule to q and returns it.
@@ -44,6 +46,11 @@ func foldConstants(n plan.Node) plan.Node {
 		for i, e := range x.Exprs {
 			x.Exprs[i] = fold(e)
 		}
+	case *plan.Join:
+		x.Left = foldConstants(x.Left)
+		x.Right = foldConstants(x.Right)
+	case *plan.Over:
+		x.Input = foldConstants(x.Input)
 	case *plan.Aggregate:
 		x.Input = foldConstants(x.Input)
 		for i, e := range x.Keys {
@@ -88,6 +95,88 @@ func dropTrueFilters(n plan.Node) plan.Node {
 		x.Input = dropTrueFilters(x.Input)
 	case *plan.Aggregate:
 		x.Input = dropTrueFilters(x.Input)
+	case *plan.Over:
+		x.Input = dropTrueFilters(x.Input)
+	case *plan.Join:
+		x.Left = dropTrueFilters(x.Left)
+		x.Right = dropTrueFilters(x.Right)
 	}
 	return n
+}
+
+// pushFiltersBelowJoins moves the conjuncts of a WHERE that read only the
+// left input of a join (a stream, or the joins before) below it, so that
+// rows it drops are not looked up or kept. Only where the join keeps every
+// left row as it is (INNER and LEFT): a filter on the preserved side of an
+// outer join commutes with the join, one on the NULL-extended side does
+// not. The left row is a prefix of the joined row, so its column indexes
+// stay as they are.
+func pushFiltersBelowJoins(n plan.Node) plan.Node {
+	switch x := n.(type) {
+	case *plan.Project:
+		x.Input = pushFiltersBelowJoins(x.Input)
+	case *plan.Aggregate:
+		x.Input = pushFiltersBelowJoins(x.Input)
+	case *plan.Over:
+		x.Input = pushFiltersBelowJoins(x.Input)
+	case *plan.Join:
+		x.Left = pushFiltersBelowJoins(x.Left)
+	case *plan.Filter:
+		j, ok := x.Input.(*plan.Join)
+		// Never below into a table: a filtered-out update would leave the
+		// key's previous row in place, and deletions would be lost.
+		if !ok || (j.Kind != ast.InnerJoin && j.Kind != ast.LeftJoin) || j.Table == -1 {
+			x.Input = pushFiltersBelowJoins(x.Input)
+			return x
+		}
+		width := len(j.Left.Schema())
+		var down, keep []expr.Expr
+		for _, c := range conjuncts(x.Pred) {
+			if readsBelow(c, width) {
+				down = append(down, c)
+			} else {
+				keep = append(keep, c)
+			}
+		}
+		if len(down) > 0 {
+			j.Left = &plan.Filter{Input: j.Left, Pred: and(down)}
+		}
+		j.Left = pushFiltersBelowJoins(j.Left)
+		if len(keep) == 0 {
+			return j
+		}
+		x.Pred = and(keep)
+	}
+	return n
+}
+
+func conjuncts(e expr.Expr) []expr.Expr {
+	if l, ok := e.(*expr.Logic); ok && l.And {
+		return append(conjuncts(l.L), conjuncts(l.R)...)
+	}
+	return []expr.Expr{e}
+}
+
+func and(es []expr.Expr) expr.Expr {
+	out := es[0]
+	for _, e := range es[1:] {
+		out = expr.NewLogic(true, out, e, out.Span())
+	}
+	return out
+}
+
+// readsBelow reports whether e reads only columns before width (and no
+// clock: NOW() gives the same value either side of a join, but keep it
+// simple and exact).
+func readsBelow(e expr.Expr, width int) bool {
+	cols := expr.Columns(e)
+	if len(cols) == 0 {
+		return false
+	}
+	for _, c := range cols {
+		if c >= width {
+			return false
+		}
+	}
+	return true
 }
