@@ -379,7 +379,7 @@ func (r *runtime) openSource(ps *plan.Source) (*sourceState, error) {
 		if err != nil {
 			return nil, fmt.Errorf("dead-letter sink of %s: %w", ps.Name, err)
 		}
-		s.dlq = &rawEmitter{sink: sink, ctx: r.ctx}
+		s.dlq = &rawEmitter{sink: sink, ctx: r.ctx, topic: ps.Props["topic"]}
 	} else if r.opts.DeadLetter != nil {
 		s.dlq = r.opts.DeadLetter
 	}

@@ -172,6 +172,7 @@ func (r *runtime) handle(res readResult) error {
 		b := res.b
 		if r.merge {
 			r.stats.Read.Add(int64(len(b.Records) + len(b.Bad)))
+			s.pending(b.Pending)
 			for _, p := range b.Idle {
 				s.part(p).idle = true
 			}
@@ -414,9 +415,21 @@ func (r *runtime) processTable(s *sourceState, b *connectors.Batch) error {
 	return nil
 }
 
+// pending marks partitions that hold records but have delivered none: they
+// hold the watermark (at no time at all) until they deliver or go idle
+// (see connectors.Batch.Pending).
+func (s *sourceState) pending(parts []int32) {
+	for _, p := range parts {
+		if ps := s.part(p); !ps.seen {
+			ps.seen, ps.max, ps.idle = true, math.MinInt64, false
+		}
+	}
+}
+
 // process pushes one batch through the operators. Bad records are handled
 // in input order with the good ones, so dead letters keep the input's order.
 func (r *runtime) process(s *sourceState, b *connectors.Batch) error {
+	s.pending(b.Pending)
 	for _, p := range b.Idle {
 		s.part(p).idle = true
 	}
@@ -539,6 +552,9 @@ func (r *runtime) updateWatermark(s *sourceState) error {
 		wm = mx
 	}
 	p.maxTime = max(p.maxTime, mx)
+	if wm == math.MinInt64 {
+		return nil // a pending partition has delivered nothing yet
+	}
 	wm -= s.plan.MaxOutOfOrder
 	if wm <= s.wm {
 		return nil
