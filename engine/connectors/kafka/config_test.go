@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/velostream/velostream/engine/connectors"
 	"github.com/velostream/velostream/engine/format"
@@ -28,6 +29,8 @@ func TestConfigErrors(t *testing.T) {
 		{name: "start", props: append(ok, "start", "beginning"), want: "'start' \"beginning\""},
 		{name: "bounded", props: append(ok, "bounded", "yes please"), want: "'bounded' must be true or false"},
 		{name: "idle", props: append(ok, "idle.timeout", "soon"), want: "'idle.timeout' must be a duration"},
+		{name: "idle unit", props: append(ok, "idle.timeout", "3 fortnights"), want: "'idle.timeout' must be a duration"},
+		{name: "idle negative", props: append(ok, "idle.timeout", "-5"), want: "'idle.timeout' must be a duration"},
 		{name: "format", props: append(ok, "format", "avro"), want: `unknown format "avro"`},
 		{name: "csv without columns", props: append(ok, "format", "csv"), want: "needs 'columns'"},
 		{name: "raw with two columns", props: append(ok, "format", "raw"), schema: schema("a", "STRING", "b", "STRING"), want: "set 'value.field'"},
@@ -132,5 +135,18 @@ func TestDecoders(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDurations: idle.timeout reads the dialect's ways of writing a duration.
+func TestDurations(t *testing.T) {
+	for in, want := range map[string]time.Duration{
+		"30s": 30 * time.Second, "1m30s": 90 * time.Second, "500ms": 500 * time.Millisecond,
+		"30 seconds": 30 * time.Second, "1 Minute": time.Minute, "250": 250 * time.Millisecond, "0": 0,
+	} {
+		got, err := durationProp(connectors.Config{Name: "s", Props: props("idle.timeout", in)}, "idle.timeout", time.Hour)
+		if err != nil || got != want {
+			t.Errorf("%q: got %v, %v; want %v", in, got, err, want)
+		}
 	}
 }

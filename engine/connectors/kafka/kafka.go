@@ -297,22 +297,42 @@ func boolProp(cfg connectors.Config, key string, def bool) (bool, error) {
 	return b, nil
 }
 
-// durationProp reads a Go duration ('30s', '1m30s', '500ms'); a bare number
-// is milliseconds, like the dialect's durations.
+// durationProp reads a duration as the dialect writes them: Go's form
+// ('30s', '1m30s', '500ms'), a number and a unit ('30 seconds', '1 minute'),
+// or a bare number of milliseconds.
 func durationProp(cfg connectors.Config, key string, def time.Duration) (time.Duration, error) {
 	v, ok := cfg.Props[key]
 	if !ok {
 		return def, nil
 	}
-	s := strings.TrimSpace(v)
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil && n >= 0 {
+	bad := fmt.Errorf("%s: '%s' must be a duration such as '30s', '500ms' or '1 minute', got %q", cfg.Name, key, v)
+	s := strings.ToLower(strings.TrimSpace(v))
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		if n < 0 {
+			return 0, bad
+		}
 		return time.Duration(n) * time.Millisecond, nil
+	}
+	if num, unit, ok := strings.Cut(s, " "); ok {
+		n, err := strconv.ParseInt(num, 10, 64)
+		u, known := durationUnits[strings.TrimSpace(unit)]
+		if err != nil || !known || n < 0 {
+			return 0, bad
+		}
+		return time.Duration(n) * u, nil
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil || d < 0 {
-		return 0, fmt.Errorf("%s: '%s' must be a duration such as '30s' or '500ms', got %q", cfg.Name, key, v)
+		return 0, bad
 	}
 	return d, nil
+}
+
+var durationUnits = map[string]time.Duration{
+	"ms": time.Millisecond, "millisecond": time.Millisecond, "milliseconds": time.Millisecond,
+	"s": time.Second, "sec": time.Second, "second": time.Second, "seconds": time.Second,
+	"m": time.Minute, "min": time.Minute, "minute": time.Minute, "minutes": time.Minute,
+	"h": time.Hour, "hour": time.Hour, "hours": time.Hour,
 }
 
 // health counts and reports trouble reaching the brokers: one line per
