@@ -32,7 +32,6 @@ func declare(sql string) (string, int) {
 	return head + sql, strings.Count(head, "\n")
 }
 
-
 const volumeSQL = `-- @metric: trade_volume
 -- @metric_type: counter
 -- @metric_labels: symbol
