@@ -8,7 +8,11 @@
 //
 // One goroutine runs the operators, so operator state needs no locks; each
 // source is read by its own goroutine which hands over one batch at a time
-// (a batch's rows are reused by the source after the next Read).
+// (a batch's rows are reused by the source after the next Read). Operators
+// form a tree from the scans to the output: a join has two inputs, and a
+// table defined by a query is fed by a pipeline of its own. Tables are read
+// before streams, and several streams are merged in event-time order (see
+// loop.go).
 package executor
 
 import (
