@@ -203,3 +203,21 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// A caller's dead-letter emitter may be any Emitter, including a func value
+// (not comparable): the runtime must not compare it with its own.
+func TestDeadLetterEmitterOfAnyKind(t *testing.T) {
+	schema := types.Schema{{Name: "k", Type: types.String}, {Name: "ts", Type: types.Int}}
+	q := compile(t, "SELECT k FROM t WHERE ts / 0 > 1", schema)
+	cols := q.Sources[0].Columns
+	src := &replaySource{schema: cols, batches: [][]connectors.Record{recs(cols, 0, 0, [2]any{"a", int64(1)})}}
+	var dead int
+	dlq := FuncEmitter{F: func(types.Row, int64) error { dead++; return nil }}
+	stats, err := Run(context.Background(), q, Options{Emitter: &Collector{}, DeadLetter: dlq, Sources: map[string]connectors.Source{"t": src}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dead != 1 || stats.DeadLettered.Load() != 1 {
+		t.Fatalf("dead letters %d, counted %d", dead, stats.DeadLettered.Load())
+	}
+}

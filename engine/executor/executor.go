@@ -113,6 +113,7 @@ type sourceState struct {
 	wm       int64
 	meta     []metaCol
 	dlq      Emitter
+	ownDLQ   bool // dlq was opened for this source (flushed and closed with it)
 	procTime bool
 }
 
@@ -384,6 +385,7 @@ func (r *runtime) openSource(ps *plan.Source) (*sourceState, error) {
 			return nil, fmt.Errorf("dead-letter sink of %s: %w", ps.Name, err)
 		}
 		s.dlq = &rawEmitter{sink: sink, ctx: r.ctx, topic: ps.Props["topic"]}
+		s.ownDLQ = true
 	} else if r.opts.DeadLetter != nil {
 		s.dlq = r.opts.DeadLetter
 	}
@@ -436,7 +438,7 @@ func (r *runtime) flushAll(fctx context.Context) error {
 		first = fmt.Errorf("flush sink: %w", err)
 	}
 	for _, s := range r.sources {
-		if s.dlq != nil && s.dlq != r.opts.DeadLetter {
+		if s.ownDLQ {
 			if err := s.dlq.Flush(fctx); err != nil && first == nil {
 				first = fmt.Errorf("flush dead-letter sink: %w", err)
 			}
@@ -457,7 +459,7 @@ func (r *runtime) close() {
 		_ = s.Close()
 	}
 	for _, s := range r.sources {
-		if s.dlq != nil && s.dlq != r.opts.DeadLetter {
+		if s.ownDLQ {
 			_ = s.dlq.Close()
 		}
 	}
