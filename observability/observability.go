@@ -24,9 +24,13 @@ const (
 	RecordsDeadLettered = "velo_query_records_dead_lettered_total"
 	RecordsBad          = "velo_query_records_bad_total"
 	OpenWindows         = "velo_query_open_windows"
-	WatermarkLag        = "velo_query_watermark_lag_seconds"
-	ProcessingLatency   = "velo_query_processing_latency_seconds"
-	ConsumerLag         = "velo_query_consumer_lag"
+	// StateRows is the rows joins, tables and window functions hold
+	// (label kind: join, table, over).
+	StateRows         = "velo_query_state_rows"
+	RecordsReplayed   = "velo_query_records_replayed_total"
+	WatermarkLag      = "velo_query_watermark_lag_seconds"
+	ProcessingLatency = "velo_query_processing_latency_seconds"
+	ConsumerLag       = "velo_query_consumer_lag"
 	// SeriesDropped counts metric updates dropped because they would have
 	// created a series past the metric's cap (label metric).
 	SeriesDropped = "velo_metric_series_dropped_total"

@@ -221,7 +221,7 @@ type runtime struct {
 	restoredWM int64
 	em         Emitter
 	opened     []connectors.Source
-	claimed    map[connectors.Source]string // injected sources in use
+	claimed    map[string]bool // names of injected sources in use (Options.Sources is keyed by name, so a name read twice is one source read twice; sources may be of uncomparable types)
 	dlqRow     []byte
 	limited    bool
 	rc         rec // the record being pushed (a field, so it is not allocated per record)
@@ -241,7 +241,7 @@ func newRuntime(ctx context.Context, q *plan.Query, opts Options) (*runtime, err
 	opts.Stats.MaxEventTime.Store(math.MinInt64)
 	cctx, cancel := context.WithCancel(ctx)
 	r := &runtime{ctx: cctx, cancel: cancel, q: q, opts: opts, stats: opts.Stats, now: opts.Now,
-		batches: make(chan readResult), restoredWM: math.MinInt64, claimed: map[connectors.Source]string{}}
+		batches: make(chan readResult), restoredWM: math.MinInt64, claimed: map[string]bool{}}
 	r.env = functions.Env{NowMillis: func() int64 { return r.now().UnixMilli() }}
 	r.rep = newReporter(opts.Stderr, opts.Now)
 
@@ -357,10 +357,10 @@ func (r *runtime) openSource(ps *plan.Source) (*sourceState, error) {
 	src := r.opts.Sources[ps.Name]
 	waitAlways := ps.Type == "file_source"
 	if src != nil {
-		if _, dup := r.claimed[src]; dup {
+		if r.claimed[ps.Name] {
 			return nil, fmt.Errorf("source %s is read twice (a self-join or a table defined over it): give each read its own source", ps.Name)
 		}
-		r.claimed[src] = ps.Name
+		r.claimed[ps.Name] = true
 		_, waitAlways = src.(*memory.Source)
 	} else {
 		var err error
@@ -369,6 +369,9 @@ func (r *runtime) openSource(ps *plan.Source) (*sourceState, error) {
 			return nil, fmt.Errorf("source %s: %w", ps.Name, err)
 		}
 		r.opened = append(r.opened, src)
+	}
+	if r.opts.SourceOpened != nil {
+		r.opts.SourceOpened(ps, src)
 	}
 	s := &sourceState{src: src, plan: ps, idx: len(r.sources), next: make(chan struct{}),
 		wm: math.MinInt64, procTime: ps.TimeCol < 0, waitAlways: waitAlways}

@@ -21,7 +21,7 @@ type engineCollector struct {
 	now     func() time.Time
 	latency prometheus.Histogram
 
-	read, emitted, filtered, late, dead, bad, open, wmLag, lag *prometheus.Desc
+	read, emitted, filtered, late, dead, bad, open, wmLag, lag, state, replayed *prometheus.Desc
 
 	mu   sync.Mutex
 	lags []namedLag
@@ -59,6 +59,8 @@ func newEngineCollector(stats *executor.Stats, now func() time.Time, constLabels
 		open:     d(observability.OpenWindows, "Window and group states held in memory."),
 		wmLag:    d(observability.WatermarkLag, "Wall-clock time minus the query's event-time watermark, in seconds."),
 		lag:      d(observability.ConsumerLag, "Records not yet read, per source partition.", "source", "topic", "partition"),
+		state:    d(observability.StateRows, "Rows held in memory by joins of two streams (join), tables (table) and window functions (over).", "kind"),
+		replayed: d(observability.RecordsReplayed, "Records re-read after a restart whose windows had already been emitted (skipped)."),
 	}
 }
 
@@ -70,7 +72,7 @@ func (c *engineCollector) addLag(source, topic string, l connectors.Lagger) {
 }
 
 func (c *engineCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.read, c.emitted, c.filtered, c.late, c.dead, c.bad, c.open, c.wmLag, c.lag} {
+	for _, d := range []*prometheus.Desc{c.read, c.emitted, c.filtered, c.late, c.dead, c.bad, c.open, c.wmLag, c.lag, c.state, c.replayed} {
 		ch <- d
 	}
 }
@@ -87,6 +89,10 @@ func (c *engineCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.dead, s.DeadLettered.Load())
 	counter(c.bad, s.Bad.Load())
 	ch <- prometheus.MustNewConstMetric(c.open, prometheus.GaugeValue, float64(s.OpenWindows.Load()))
+	counter(c.replayed, s.Replayed.Load())
+	ch <- prometheus.MustNewConstMetric(c.state, prometheus.GaugeValue, float64(s.JoinRows.Load()), "join")
+	ch <- prometheus.MustNewConstMetric(c.state, prometheus.GaugeValue, float64(s.TableRows.Load()), "table")
+	ch <- prometheus.MustNewConstMetric(c.state, prometheus.GaugeValue, float64(s.OverRows.Load()), "over")
 	// Before the first record the watermark is MinInt64, and at the end of
 	// a bounded input it jumps to MaxInt64 to close every window: neither
 	// is a lag, so the series is absent rather than absurd.
