@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"github.com/velostream/velostream/assistant/explain"
 	"io"
 	"os"
 	"os/signal"
@@ -94,6 +95,13 @@ func runTest(cmd *cobra.Command, file string, f testFlags) error {
 		return exitCode(2, err)
 	}
 	opts := testkit.Options{File: file, SQL: string(src), Records: f.records, AI: f.ai, Schemas: map[string]*schema.Schema{}}
+	if f.ai {
+		ex, err := explain.FromEnv(os.Getenv)
+		if err != nil {
+			return exitCode(2, fmt.Errorf("--ai: %w", err))
+		}
+		opts.Explainer = ex
+	}
 	if cmd.Flags().Changed("seed") {
 		opts.Seed, opts.HasSeed = uint64(f.seed), true
 	}
