@@ -13,8 +13,8 @@ all: build
 build: ## build bin/velo
 	$(GO) build -o $(BIN)/velo ./cmd/velo
 
-demo: build ## run the example windowed query over the bundled sample data
-	$(BIN)/velo run examples/trades_per_minute.sql
+demo: build ## the embedded broker, synthetic trades and transactions, and a live windowed query (Ctrl-C stops)
+	$(BIN)/velo demo
 
 test: tools ## install what the tests need, then run every test
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: the files above need formatting (make fmt)"; exit 1; }

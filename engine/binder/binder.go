@@ -237,7 +237,7 @@ var propertyKeys = func() []string {
 		"topic", "bootstrap.servers", "group.id", "key.field", "start", "bounded", "idle.timeout",
 		"security.protocol", "sasl.mechanism", "sasl.username", "sasl.password", "tls.ca.file",
 		"tls.cert.file", "tls.key.file", "tls.insecure.skip.verify", "partitions", "compression",
-		"value.field",
+		"value.field", "columns", "time_format", "required",
 	}
 	sort.Strings(keys)
 	return keys
