@@ -206,6 +206,41 @@ func (s *scope) prepass(sel *ast.SelectStmt, extra ...ast.Expr) {
 	s.fix()
 }
 
+// bindHeader binds HEADER('name'): the value of a Kafka record header of the
+// query's first source (NULL when the record has no such header), as a
+// column the executor fills from the record's provenance.
+func (s *scope) bindHeader(n *ast.Call) expr.Expr {
+	var lit *ast.Literal
+	if len(n.Args) == 1 {
+		lit, _ = unparen(n.Args[0]).(*ast.Literal)
+	}
+	if lit == nil || lit.Kind != ast.LitString || lit.Raw == "" {
+		s.b.hintf(n, "write HEADER('name') with the header's name as a string", "HEADER takes one constant string: the header's name")
+		return nil
+	}
+	if s.agg != nil && !s.inAgg {
+		s.b.hintf(n, "add it to GROUP BY, or aggregate it", "HEADER(%q) must appear in GROUP BY or be used in an aggregate function", lit.Raw)
+		return nil
+	}
+	if len(s.rels) == 0 {
+		s.b.errorf(n, "HEADER needs a source")
+		return nil
+	}
+	r := s.rels[0]
+	name := HeaderColumn(lit.Raw)
+	idx := r.src.Columns.Index(name)
+	if idx < 0 {
+		r.src.Columns = append(r.src.Columns, types.Column{Name: name, Type: types.String})
+		idx = len(r.src.Columns) - 1
+	}
+	col := expr.NewCol(r.offset+idx, name, types.String, span(n))
+	s.pending = append(s.pending, pendingCol{col: col, rel: r, idx: idx})
+	return col
+}
+
+// HeaderColumn is the name of the provenance column holding a header.
+func HeaderColumn(header string) string { return "_header:" + header }
+
 // mayExist reports whether id could name a column: a known schema has it,
 // or an open schema would accept it.
 func (s *scope) mayExist(id *ast.Ident) bool {
@@ -398,6 +433,9 @@ func (s *scope) checkComparable(l, r expr.Expr, at ast.Node) {
 
 func (s *scope) bindCall(n *ast.Call) expr.Expr {
 	name := strings.ToUpper(n.Name.Name())
+	if name == "HEADER" && n.Over == nil && !n.Star && !n.Distinct {
+		return s.bindHeader(n)
+	}
 	if n.Over != nil {
 		switch {
 		case s.over != nil && !s.inAgg:

@@ -41,6 +41,12 @@ func NewSinkEmitter(ctx context.Context, sink connectors.Sink, schema types.Sche
 }
 
 func (e *SinkEmitter) Emit(row types.Row, t int64) error {
+	e.add(row, t)
+	return e.writeIfFull()
+}
+
+// add encodes row into the buffer and queues its record.
+func (e *SinkEmitter) add(row types.Row, t int64) *connectors.OutRecord {
 	start := len(e.buf)
 	switch e.format {
 	case "csv":
@@ -55,10 +61,45 @@ func (e *SinkEmitter) Emit(row types.Row, t int64) error {
 		rec.Key = e.buf[kstart:len(e.buf):len(e.buf)]
 	}
 	e.recs = append(e.recs, rec)
+	return &e.recs[len(e.recs)-1]
+}
+
+func (e *SinkEmitter) writeIfFull() error {
 	if len(e.recs) >= e.batchMax {
 		return e.write(e.ctx)
 	}
 	return nil
+}
+
+// provEmitter is implemented by emitters that keep an input record's key
+// and headers on the row it produced (row-by-row queries: a projection of a
+// Kafka topic keeps each record's key and copies its headers through).
+type provEmitter interface {
+	emitFrom(row types.Row, t int64, p *connectors.Provenance) error
+}
+
+// emitFrom is Emit for a row made from one input record: without a
+// key.field the record's key becomes the row's key, and its headers are
+// copied. Both are copied into the emitter's buffer, since the source
+// reuses their memory after its next Read.
+func (e *SinkEmitter) emitFrom(row types.Row, t int64, p *connectors.Provenance) error {
+	rec := e.add(row, t)
+	if p != nil {
+		if e.keyIdx < 0 && p.Key != nil {
+			start := len(e.buf)
+			e.buf = append(e.buf, p.Key...)
+			rec.Key = e.buf[start:len(e.buf):len(e.buf)]
+		}
+		if len(p.Headers) > 0 {
+			rec.Headers = make([]connectors.Header, len(p.Headers))
+			for i, h := range p.Headers {
+				start := len(e.buf)
+				e.buf = append(e.buf, h.Value...)
+				rec.Headers[i] = connectors.Header{Key: h.Key, Value: e.buf[start:len(e.buf):len(e.buf)]}
+			}
+		}
+	}
+	return e.writeIfFull()
 }
 
 // appendKey renders a key column as bytes: strings as themselves, other
@@ -134,6 +175,21 @@ type Tee []Emitter
 func (t Tee) Emit(row types.Row, ts int64) error {
 	for _, e := range t {
 		if err := e.Emit(row, ts); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t Tee) emitFrom(row types.Row, ts int64, p *connectors.Provenance) error {
+	for _, e := range t {
+		var err error
+		if pe, ok := e.(provEmitter); ok {
+			err = pe.emitFrom(row, ts, p)
+		} else {
+			err = e.Emit(row, ts)
+		}
+		if err != nil {
 			return err
 		}
 	}

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/velostream/velostream/engine/connectors"
@@ -380,6 +381,10 @@ func (r *runtime) openSource(ps *plan.Source) (*sourceState, error) {
 		switch c.Name {
 		case "_key", "_partition", "_offset", "_timestamp":
 			s.meta = append(s.meta, metaCol{idx: i, name: c.Name})
+		default:
+			if strings.HasPrefix(c.Name, "_header:") {
+				s.meta = append(s.meta, metaCol{idx: i, name: c.Name})
+			}
 		}
 	}
 	if ps.DLQ != nil {
@@ -587,6 +592,13 @@ func metaValue(name string, p *connectors.Provenance) types.Value {
 			return types.Value{}
 		}
 		return types.TimestampValue(p.Timestamp)
+	}
+	if h, ok := strings.CutPrefix(name, "_header:"); ok {
+		for i := len(p.Headers) - 1; i >= 0; i-- { // the last one wins, as in Kafka clients
+			if p.Headers[i].Key == h {
+				return types.StringValue(string(p.Headers[i].Value))
+			}
+		}
 	}
 	return types.Value{}
 }

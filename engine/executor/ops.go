@@ -115,7 +115,7 @@ func (o *projectOp) push(r *rec) error {
 		o.rt.fail(r, "eval", o.ctx.Err)
 		return nil
 	}
-	return o.next.emit(o.out, r.t)
+	return o.next.emitFrom(o.out, r.t, r.prov)
 }
 func (o *projectOp) advance(int64) error { return nil }
 func (o *projectOp) finish() error       { return nil }
@@ -129,11 +129,21 @@ type outputOp struct {
 	full  bool
 }
 
-func (o *outputOp) emit(row types.Row, t int64) error {
+func (o *outputOp) emit(row types.Row, t int64) error { return o.emitFrom(row, t, nil) }
+
+// emitFrom emits a row made from one input record (its key and headers
+// travel with it to emitters that keep them).
+func (o *outputOp) emitFrom(row types.Row, t int64, p *connectors.Provenance) error {
 	if o.full {
 		return nil
 	}
-	if err := o.em.Emit(row, t); err != nil {
+	var err error
+	if pe, ok := o.em.(provEmitter); ok && p != nil {
+		err = pe.emitFrom(row, t, p)
+	} else {
+		err = o.em.Emit(row, t)
+	}
+	if err != nil {
 		return err
 	}
 	n := o.stats.Emitted.Add(1)
