@@ -14,11 +14,13 @@ const ClusterLinkKind = "ClusterLink"
 type ClusterLinkSpec struct {
 	// Source is the cluster records are read from.
 	// +required
-	Source KafkaConnection `json:"source"`
+	Source LinkConnection `json:"source"`
 
-	// Target is the cluster records are written to.
+	// Target is the cluster records are written to. The link keeps its
+	// state there: the replicated position and the offset mapping, in the
+	// compacted topic __velo_link.[<namespace>.]<name>.
 	// +required
-	Target KafkaConnection `json:"target"`
+	Target LinkConnection `json:"target"`
 
 	// Topics selects the source topics to mirror.
 	// +required
@@ -44,26 +46,36 @@ type ClusterLinkSpec struct {
 	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$`
 	SyncInterval *metav1.Duration `json:"syncInterval,omitempty"`
 
-	// Filter is a SQL boolean expression over each record; only records for
-	// which it is true are mirrored. Empty mirrors every record.
+	// Filter is a SQL boolean expression over the fields of each record's
+	// JSON value (for example "region = 'west' AND amount > 100"); only
+	// records for which it is true are mirrored. A record whose value is
+	// not a JSON object, or for which the expression fails, is not mirrored
+	// and is counted in velo_link_filter_errors_total. Empty mirrors every
+	// record.
 	// +optional
 	// +kubebuilder:validation:MaxLength=16384
 	Filter string `json:"filter,omitempty"`
 
-	// ExactlyOnce writes to the target in transactions committed together
-	// with the source offsets, so no record is duplicated after a restart.
+	// ExactlyOnce writes to the target in transactions that also commit the
+	// replicated position, so no record is duplicated after a restart and
+	// records of aborted source transactions are never written. Consumers
+	// of the target must read with isolation.level=read_committed.
 	// +optional
 	ExactlyOnce bool `json:"exactlyOnce,omitempty"`
 
-	// Failover marks the link as a disaster-recovery link: group offsets are
-	// kept translated so consumers can switch to the target at any time.
+	// Failover stops replicating, makes a final sync of the consumer group
+	// offsets and reports, in status.failover, the target offsets each
+	// group's consumers resume at (see docs/clusterlink.md). It is the
+	// operator's form of `velo link failover NAME`.
 	// +optional
 	Failover bool `json:"failover,omitempty"`
 
-	// Replicas is the number of mirroring pods.
+	// Replicas is the number of mirroring pods: 0 stops the link (it keeps
+	// its position), 1 runs it. One pod replicates every partition.
 	// +optional
 	// +kubebuilder:default=1
 	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=1
 	Replicas *int32 `json:"replicas,omitempty"`
 
 	// Suspend stops mirroring and pauses reconciliation.
@@ -78,7 +90,93 @@ type ClusterLinkSpec struct {
 	// Resources are the mirroring container's compute resources.
 	// +optional
 	Resources corev1.ResourceRequirements `json:"resources,omitempty"`
+
+	// Monitoring turns the link's monitoring objects (ServiceMonitor,
+	// PrometheusRule with lag alerts, Grafana dashboard) on or off.
+	// +optional
+	Monitoring *MonitoringSpec `json:"monitoring,omitempty"`
 }
+
+// LinkConnection is a KafkaConnection whose credentials may also be local
+// files, so that the same ClusterLink YAML runs with `velo link -f` on a
+// machine outside Kubernetes. The operator refuses the file fields: in a
+// cluster, credentials come from Secrets.
+type LinkConnection struct {
+	// BootstrapServers is a comma-separated list of host:port pairs.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=4096
+	BootstrapServers string `json:"bootstrapServers"`
+
+	// TLS configures encryption and, optionally, client certificates.
+	// +optional
+	TLS *LinkTLSConfig `json:"tls,omitempty"`
+
+	// SASL configures authentication with a username and password.
+	// +optional
+	SASL *LinkSASLConfig `json:"sasl,omitempty"`
+}
+
+// LinkTLSConfig is TLSConfig with file substitutes for the Secret
+// references.
+type LinkTLSConfig struct {
+	TLSConfig `json:",inline"`
+
+	// CAFile is a PEM bundle of CA certificates to trust (velo link outside
+	// Kubernetes only).
+	// +optional
+	// +kubebuilder:validation:MaxLength=4096
+	CAFile string `json:"caFile,omitempty"`
+
+	// CertFile is a PEM client certificate (velo link outside Kubernetes
+	// only).
+	// +optional
+	// +kubebuilder:validation:MaxLength=4096
+	CertFile string `json:"certFile,omitempty"`
+
+	// KeyFile is the PEM private key of CertFile (velo link outside
+	// Kubernetes only).
+	// +optional
+	// +kubebuilder:validation:MaxLength=4096
+	KeyFile string `json:"keyFile,omitempty"`
+}
+
+// LinkSASLConfig is SASLConfig with file substitutes for the Secret
+// references.
+type LinkSASLConfig struct {
+	SASLConfig `json:",inline"`
+
+	// UsernameFile holds the username (velo link outside Kubernetes only).
+	// +optional
+	// +kubebuilder:validation:MaxLength=4096
+	UsernameFile string `json:"usernameFile,omitempty"`
+
+	// PasswordFile holds the password (velo link outside Kubernetes only).
+	// +optional
+	// +kubebuilder:validation:MaxLength=4096
+	PasswordFile string `json:"passwordFile,omitempty"`
+}
+
+// Reasons of a ClusterLink's conditions, besides the shared ones.
+const (
+	// InvalidLinkSpecReason: the spec cannot run (a topic or group pattern
+	// that is not a regular expression, a filter that does not compile,
+	// source and target naming the same brokers, a credential file in a
+	// cluster); the message says which field and why.
+	InvalidLinkSpecReason = "InvalidSpec"
+	// LinkStatusUnknownReason: the link's pod runs but its metrics endpoint
+	// could not be read, so nothing is known of its replication.
+	LinkStatusUnknownReason = "StatusUnknown"
+	// LinkDisconnectedReason: the link cannot reach the source or the
+	// target cluster; it retries.
+	LinkDisconnectedReason = "Disconnected"
+	// FailedOverReason: spec.failover is true and the final offset sync
+	// is done; status.failover holds where consumers resume.
+	FailedOverReason = "FailedOver"
+	// FailingOverReason: spec.failover is true and the final offset sync
+	// has not finished yet.
+	FailingOverReason = "FailingOver"
+)
 
 // TopicSelector selects topics by RE2 regular expressions matched against
 // the whole topic name; a plain name matches itself.
@@ -174,6 +272,60 @@ type ClusterLinkStatus struct {
 	// MaxLagRecords is the largest LagRecords over Topics.
 	// +optional
 	MaxLagRecords int64 `json:"maxLagRecords"`
+
+	// MetricsEndpoint is the in-cluster URL of the link's Prometheus
+	// metrics, which the status is read from.
+	// +optional
+	MetricsEndpoint string `json:"metricsEndpoint,omitempty"`
+
+	// Failover is the outcome of spec.failover: where each consumer group
+	// resumes on the target.
+	// +optional
+	Failover *FailoverStatus `json:"failover,omitempty"`
+}
+
+// FailoverStatus reports a completed failover.
+type FailoverStatus struct {
+	// CompletedAt is when the final offset sync finished.
+	// +optional
+	CompletedAt *metav1.Time `json:"completedAt,omitempty"`
+
+	// Groups are the consumer groups of spec.consumerGroups and the target
+	// offsets their consumers resume at.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	Groups []GroupFailoverStatus `json:"groups,omitempty"`
+}
+
+// GroupFailoverStatus is where one consumer group resumes on the target.
+type GroupFailoverStatus struct {
+	// Name is the group's name.
+	// +required
+	Name string `json:"name"`
+
+	// Topics are the group's target topics and offsets.
+	// +optional
+	// +listType=atomic
+	Topics []GroupTopicOffsets `json:"topics,omitempty"`
+
+	// Message says why the group's offsets were not synced (for example
+	// because the group already has members on the target).
+	// +optional
+	Message string `json:"message,omitempty"`
+}
+
+// GroupTopicOffsets are a group's committed offsets in one target topic.
+type GroupTopicOffsets struct {
+	// Topic is the topic's name on the target.
+	// +required
+	Topic string `json:"topic"`
+
+	// Offsets are the committed offsets by partition number; -1 where the
+	// group has none.
+	// +optional
+	// +listType=atomic
+	Offsets []int64 `json:"offsets,omitempty"`
 }
 
 // ClusterLink mirrors topics, and optionally consumer group offsets, from a
