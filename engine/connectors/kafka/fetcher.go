@@ -313,7 +313,20 @@ func (f *fetcher) add(c *chunk, r *kafka.Record) error {
 		prov.Headers = h
 	}
 	if r.Value == nil {
-		c.bad = append(c.bad, connectors.BadRecord{Prov: prov, Err: errors.New("record has no value (a tombstone)")})
+		if f.s.deletedCol < 0 {
+			c.bad = append(c.bad, connectors.BadRecord{Prov: prov, Err: errors.New("record has no value (a tombstone)")})
+			return nil
+		}
+		// A table's changelog: the tombstone deletes the record key.
+		width := len(f.s.schema)
+		n := len(c.recs)
+		row := types.Row(c.vals[n*width : (n+1)*width : (n+1)*width])
+		clear(row)
+		row[f.s.deletedCol] = types.BoolValue(true)
+		if f.s.keyCol >= 0 && prov.Key != nil {
+			row[f.s.keyCol] = types.StringValue(string(prov.Key))
+		}
+		c.recs = append(c.recs, connectors.Record{Row: row, Prov: prov})
 		return nil
 	}
 	var err error

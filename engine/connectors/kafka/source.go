@@ -38,30 +38,34 @@ const DefaultBatchSize = 4096
 // Reuse rule (as for the file source): a batch's rows, keys and slices
 // belong to the source again at the next Read.
 type Source struct {
-	c        conn
-	name     string
-	schema   types.Schema
-	groupID  string
-	start    string
-	bounded  bool
-	idle     time.Duration
-	batch    int
-	newDec   func() decoder
-	log      *slog.Logger
-	health   health
-	tr       *kafka.Transport
-	client   *kafka.Client
-	group    *kafka.ConsumerGroup
-	ctx      context.Context
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup
-	chunks   chan *chunk
-	changed  chan struct{} // poked when the assignment changes
-	ready    chan struct{} // closed once the first assignment has started
-	failed   chan struct{} // closed on an error retrying cannot fix
-	failErr  error
-	failOnce sync.Once
-	closed   sync.Once
+	c      conn
+	name   string
+	schema types.Schema
+	// deletedCol and keyCol are set for a table's changelog: a tombstone
+	// (a record with no value) becomes a row with _deleted true and the
+	// record key in the key column, instead of a bad record.
+	deletedCol, keyCol int
+	groupID            string
+	start              string
+	bounded            bool
+	idle               time.Duration
+	batch              int
+	newDec             func() decoder
+	log                *slog.Logger
+	health             health
+	tr                 *kafka.Transport
+	client             *kafka.Client
+	group              *kafka.ConsumerGroup
+	ctx                context.Context
+	cancel             context.CancelFunc
+	wg                 sync.WaitGroup
+	chunks             chan *chunk
+	changed            chan struct{} // poked when the assignment changes
+	ready              chan struct{} // closed once the first assignment has started
+	failed             chan struct{} // closed on an error retrying cannot fix
+	failErr            error
+	failOnce           sync.Once
+	closed             sync.Once
 
 	mu        sync.Mutex
 	gen       *kafka.Generation // nil between generations and without a group
@@ -120,6 +124,11 @@ func OpenSource(ctx context.Context, cfg connectors.Config, opts Options) (*Sour
 		parts:     map[int32]*fetcher{},
 		committed: map[int32]int64{},
 		reads:     map[int32]*readState{},
+	}
+	s.deletedCol = cfg.Schema.Index("_deleted")
+	s.keyCol = -1
+	if kf := strings.TrimSpace(cfg.Get("key.field", "")); kf != "" && !strings.Contains(kf, ",") {
+		s.keyCol = cfg.Schema.Index(kf)
 	}
 	switch s.start {
 	case startCommitted, startEarliest, startLatest:

@@ -247,3 +247,22 @@ func TestPendingPartitions(t *testing.T) {
 		t.Errorf("pending %v with %d records, want [0 2] before the 2 records", pending, records)
 	}
 }
+
+// A table's changelog (its schema has _deleted): a tombstone is a row that
+// deletes the record key, with the key in the key.field column.
+func TestTombstoneDeletesTableKey(t *testing.T) {
+	b := startBroker(t, "")
+	createTopic(t, b.Addr(), "customers", 1)
+	produce(t, b.Addr(), "customers", 0,
+		keyed("C1", `{"id":"C1","tier":"gold"}`),
+		kafka.Record{Key: kafka.NewBytes([]byte("C1"))})
+	src := openSource(t, "customers", schema("id", "STRING", "tier", "STRING", "_deleted", "ANY"),
+		props("topic", "customers", "bootstrap.servers", b.Addr(), "bounded", "true", "key.field", "id"), Options{})
+	out := readAll(t, src, -1)
+	if len(out) != 2 {
+		t.Fatalf("got %+v", out)
+	}
+	if out[0].Bad || out[1].Bad || out[1].Row != `"C1"|null|true` {
+		t.Fatalf("tombstone: %+v", out[1])
+	}
+}
