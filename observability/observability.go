@@ -26,8 +26,11 @@ const (
 	OpenWindows         = "velo_query_open_windows"
 	// StateRows is the rows joins, tables and window functions hold
 	// (label kind: join, table, over).
-	StateRows         = "velo_query_state_rows"
-	RecordsReplayed   = "velo_query_records_replayed_total"
+	StateRows       = "velo_query_state_rows"
+	RecordsReplayed = "velo_query_records_replayed_total"
+	// ConnectionRetries counts failed attempts to reach a source's cluster
+	// (label source); it grows while a broker is down.
+	ConnectionRetries = "velo_query_connection_retries_total"
 	WatermarkLag      = "velo_query_watermark_lag_seconds"
 	ProcessingLatency = "velo_query_processing_latency_seconds"
 	ConsumerLag       = "velo_query_consumer_lag"

@@ -21,10 +21,11 @@ type engineCollector struct {
 	now     func() time.Time
 	latency prometheus.Histogram
 
-	read, emitted, filtered, late, dead, bad, open, wmLag, lag, state, replayed *prometheus.Desc
+	read, emitted, filtered, late, dead, bad, open, wmLag, lag, state, replayed, retries *prometheus.Desc
 
-	mu   sync.Mutex
-	lags []namedLag
+	mu       sync.Mutex
+	lags     []namedLag
+	retriers []namedRetrier
 }
 
 // namedLag is a source that reports consumer lag (connectors.Lagger, for
@@ -60,8 +61,24 @@ func newEngineCollector(stats *executor.Stats, now func() time.Time, constLabels
 		wmLag:    d(observability.WatermarkLag, "Wall-clock time minus the query's event-time watermark, in seconds."),
 		lag:      d(observability.ConsumerLag, "Records not yet read, per source partition.", "source", "topic", "partition"),
 		state:    d(observability.StateRows, "Rows held in memory by joins of two streams (join), tables (table) and window functions (over).", "kind"),
+		retries:  d(observability.ConnectionRetries, "Failed attempts to reach a source's cluster (it grows while a broker is down).", "source"),
 		replayed: d(observability.RecordsReplayed, "Records re-read after a restart whose windows had already been emitted (skipped)."),
 	}
+}
+
+// Retrier is implemented by sources and sinks that retry a cluster that
+// cannot be reached (the Kafka connector).
+type Retrier interface{ Reconnects() int64 }
+
+type namedRetrier struct {
+	name string
+	r    Retrier
+}
+
+func (c *engineCollector) addRetrier(name string, r Retrier) {
+	c.mu.Lock()
+	c.retriers = append(c.retriers, namedRetrier{name, r})
+	c.mu.Unlock()
 }
 
 func (c *engineCollector) addLag(source, topic string, l connectors.Lagger) {
@@ -72,7 +89,7 @@ func (c *engineCollector) addLag(source, topic string, l connectors.Lagger) {
 }
 
 func (c *engineCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.read, c.emitted, c.filtered, c.late, c.dead, c.bad, c.open, c.wmLag, c.lag, c.state, c.replayed} {
+	for _, d := range []*prometheus.Desc{c.read, c.emitted, c.filtered, c.late, c.dead, c.bad, c.open, c.wmLag, c.lag, c.state, c.replayed, c.retries} {
 		ch <- d
 	}
 }
@@ -102,7 +119,11 @@ func (c *engineCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	c.mu.Lock()
 	lags := append([]namedLag(nil), c.lags...)
+	retriers := append([]namedRetrier(nil), c.retriers...)
 	c.mu.Unlock()
+	for _, r := range retriers {
+		ch <- prometheus.MustNewConstMetric(c.retries, prometheus.CounterValue, float64(r.r.Reconnects()), r.name)
+	}
 	for _, l := range lags {
 		for partition, lag := range l.l.Lag() {
 			m, err := prometheus.NewConstMetric(c.lag, prometheus.GaugeValue, float64(lag), l.source, l.topic, strconv.Itoa(int(partition)))

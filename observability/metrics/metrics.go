@@ -188,6 +188,9 @@ func (m *Metrics) Instrument(ctx context.Context, q *plan.Query, opts executor.O
 		if l, ok := src.(connectors.Lagger); ok {
 			m.AddLagger(ps.Name, ps.Props["topic"], l)
 		}
+		if r, ok := src.(Retrier); ok {
+			m.engine.addRetrier(ps.Name, r)
+		}
 		if prev != nil {
 			prev(ps, src)
 		}

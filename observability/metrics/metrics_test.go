@@ -453,6 +453,7 @@ func TestScrapeWhileEmitting(t *testing.T) {
 type lagMemSource struct{ *memory.Source }
 
 func (lagMemSource) Lag() map[int32]int64 { return map[int32]int64{0: 7, 2: 1} }
+func (lagMemSource) Reconnects() int64    { return 3 }
 
 // A source the run opens that implements connectors.Lagger reports its lag
 // per partition, whether the executor opened it or was handed it.
@@ -474,6 +475,14 @@ velo_query_consumer_lag{partition="0",query="trades",source="trades",topic=""} 7
 velo_query_consumer_lag{partition="2",query="trades",source="trades",topic=""} 1
 `
 	if err := testutil.GatherAndCompare(m.Registry(), strings.NewReader(want), "velo_query_consumer_lag"); err != nil {
+		t.Fatal(err)
+	}
+	retries := `
+# HELP velo_query_connection_retries_total Failed attempts to reach a source's cluster (it grows while a broker is down).
+# TYPE velo_query_connection_retries_total counter
+velo_query_connection_retries_total{query="trades",source="trades"} 3
+`
+	if err := testutil.GatherAndCompare(m.Registry(), strings.NewReader(retries), "velo_query_connection_retries_total"); err != nil {
 		t.Fatal(err)
 	}
 }
