@@ -43,8 +43,12 @@ type Binding struct {
 	Sources map[string]map[string]string
 	// Streams maps each source name bound to a catalog stream to it.
 	Streams map[string]*Stream
-	// sampleFiles is how file sources are sampled: compile reports errors,
-	// validation does not (it checks the SQL, not the machine).
+	// AllowFile, when set, says which files may be sampled for their
+	// schema: a file the caller may not read is not opened at all (its
+	// schema stays open, and the caller's policy refuses the query).
+	AllowFile func(path string) bool
+	// validate makes Resolve ignore files it cannot read: validation
+	// checks the SQL, not the machine it runs on.
 	validate bool
 }
 
@@ -230,6 +234,9 @@ func withProps(props []ast.Property, put func(name, key, value string)) {
 func (b *Binding) Resolve(src *plan.Source) (types.Schema, error) {
 	if s, ok := b.Streams[strings.ToLower(src.Name)]; ok && src.Props["topic"] == s.Topic && s.schema != nil {
 		return s.schema, nil
+	}
+	if src.Type == "file_source" && b.AllowFile != nil && !b.AllowFile(src.Props["path"]) {
+		return nil, nil
 	}
 	schema, err := engine.SampleSchema(src)
 	if err != nil && b.validate {
