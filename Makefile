@@ -99,3 +99,7 @@ test-operator: ## controllers against two real API servers (envtest), the runner
 .PHONY: eval-nl2sql
 eval-nl2sql: ## run the NL->SQL evaluation set and print the figures per provider
 	$(GO) run ./assistant/eval/cmd -v
+
+bench-operator: ## 1,000 StreamingQueries against envtest: time to reconcile, API requests per query, operator memory
+	set -o pipefail; KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh | tail -1)" && export KUBEBUILDER_ASSETS && \
+		$(GO) test -run '^$$' -bench OperatorScale -benchtime 1x ./test/e2e/

@@ -36,6 +36,8 @@ func newOperatorCmd() *cobra.Command {
 		o          controllers.ManagerOptions
 		kubeconfig string
 		logFormat  string
+		qps        float32
+		burst      int
 	)
 	cmd := &cobra.Command{
 		Use:   "operator",
@@ -63,6 +65,7 @@ ClusterRole then suffices).`,
 			if err != nil {
 				return exitCode(2, err)
 			}
+			cfg.QPS, cfg.Burst = qps, burst
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			mgr, err := controllers.NewManager(ctx, cfg, o)
@@ -86,6 +89,11 @@ ClusterRole then suffices).`,
 	f.StringVar(&o.Controllers.RunnerImage, "runner-image", runnerImageDefault(), "image of runner pods when a query names none ($VELO_RUNNER_IMAGE)")
 	f.IntVar(&o.Controllers.MaxConcurrentReconciles, "max-concurrent-reconciles", 2, "reconciles run at once per controller")
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
+	// client-go's default (5 requests/s, controller-runtime's 20) makes
+	// a thousand queries take minutes to apply; the API server's priority
+	// and fairness protects it from a busy operator.
+	f.Float32Var(&qps, "kube-api-qps", 100, "requests per second to the API server (client-side limit)")
+	f.IntVar(&burst, "kube-api-burst", 300, "request burst to the API server (client-side limit)")
 	return cmd
 }
 

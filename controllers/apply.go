@@ -28,6 +28,11 @@ type applier struct {
 	client client.Client
 	scheme *runtime.Scheme
 	owner  string
+	// typed are the kinds whose whole object the controllers read back
+	// (a Deployment's status, a StreamingQuery's status); the cache holds
+	// every other child as metadata only, which is all the skip check
+	// needs.
+	typed map[schema.GroupKind]bool
 
 	mu   sync.Mutex
 	seen map[appliedKey]appliedVersion
@@ -44,13 +49,33 @@ type appliedVersion struct {
 	resourceVersion string            // the object's version right after
 }
 
-func newApplier(c client.Client, scheme *runtime.Scheme, owner string) *applier {
-	return &applier{client: c, scheme: scheme, owner: owner, seen: map[appliedKey]appliedVersion{}}
+func newApplier(c client.Client, scheme *runtime.Scheme, owner string, typed ...schema.GroupKind) *applier {
+	a := &applier{client: c, scheme: scheme, owner: owner, seen: map[appliedKey]appliedVersion{}, typed: map[schema.GroupKind]bool{}}
+	for _, gk := range typed {
+		a.typed[gk] = true
+	}
+	return a
+}
+
+// cached returns the cache's copy of obj: typed for the typed kinds, else
+// its metadata.
+func (a *applier) cached(ctx context.Context, obj client.Object, gvk schema.GroupVersionKind) (client.Object, error) {
+	var current client.Object
+	if a.typed[gvk.GroupKind()] {
+		current = obj.DeepCopyObject().(client.Object)
+	} else {
+		m := &metav1.PartialObjectMetadata{}
+		m.SetGroupVersionKind(gvk)
+		current = m
+	}
+	err := a.client.Get(ctx, client.ObjectKeyFromObject(obj), current)
+	return current, err
 }
 
 // apply makes obj (a typed object from a make* builder) owned by parent
-// and applies it. It returns the object as stored: from the cache when the
-// apply was skipped, else the API server's answer.
+// and applies it. It returns the object as stored: the API server's answer,
+// or when the apply was skipped the cache's copy (for the typed kinds; the
+// others return obj as built).
 func (a *applier) apply(ctx context.Context, parent, obj client.Object) (client.Object, error) {
 	if err := controllerutil.SetControllerReference(parent, obj, a.scheme); err != nil {
 		return nil, fmt.Errorf("owner reference on %s: %w", obj.GetName(), err)
@@ -71,12 +96,14 @@ func (a *applier) apply(ctx context.Context, parent, obj client.Object) (client.
 
 	// The cached object tells whether anything changed it since the last
 	// apply with the same intent.
-	current := obj.DeepCopyObject().(client.Object)
-	err = a.client.Get(ctx, client.ObjectKeyFromObject(obj), current)
+	current, err := a.cached(ctx, obj, gvk)
 	switch {
 	case err == nil:
 		if a.unchanged(key, intent, current.GetResourceVersion()) {
-			return current, nil
+			if a.typed[gvk.GroupKind()] {
+				return current, nil
+			}
+			return obj, nil
 		}
 	case apierrors.IsNotFound(err):
 	default:
@@ -175,25 +202,84 @@ func (a *applier) deleteIfExists(ctx context.Context, obj client.Object) error {
 	if err != nil {
 		return err
 	}
-	err = a.client.Get(ctx, client.ObjectKeyFromObject(obj), obj)
+	current, err := a.cached(ctx, obj, gvk)
 	if apierrors.IsNotFound(err) || meta.IsNoMatchError(err) {
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("get %s %s: %w", gvk.Kind, obj.GetName(), err)
 	}
-	if !obj.GetDeletionTimestamp().IsZero() {
+	if !current.GetDeletionTimestamp().IsZero() {
 		return nil
 	}
 	// Only delete what this operator made: a same-named object someone
 	// else owns is not ours to remove.
-	if obj.GetLabels()[LabelManagedBy] != ManagedBy {
+	if current.GetLabels()[LabelManagedBy] != ManagedBy {
 		return nil
 	}
-	err = a.client.Delete(ctx, obj, client.Preconditions{UID: ptr.To(obj.GetUID())}, client.PropagationPolicy(metav1.DeletePropagationBackground))
+	err = a.client.Delete(ctx, current, client.Preconditions{UID: ptr.To(current.GetUID())}, client.PropagationPolicy(metav1.DeletePropagationBackground))
 	if err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("delete %s %s: %w", gvk.Kind, obj.GetName(), err)
 	}
 	a.forget(gvk.GroupKind(), obj.GetNamespace(), obj.GetName())
 	return nil
+}
+
+// childRef names one applied child.
+type childRef struct {
+	gvk schema.GroupVersionKind
+	key client.ObjectKey
+}
+
+// pass collects the children one reconcile applies, so the next reconcile
+// can tell in a few cache reads whether any of them changed since.
+type pass struct {
+	a    *applier
+	refs []childRef
+}
+
+func (a *applier) newPass() *pass { return &pass{a: a} }
+
+func (p *pass) apply(ctx context.Context, parent, obj client.Object) (client.Object, error) {
+	out, err := p.a.apply(ctx, parent, obj)
+	if err != nil {
+		return out, err
+	}
+	gvk, err := apiutil.GVKForObject(obj, p.a.scheme)
+	if err != nil {
+		return out, err
+	}
+	p.refs = append(p.refs, childRef{gvk: gvk, key: client.ObjectKeyFromObject(obj)})
+	return out, nil
+}
+
+// unchanged reports whether every child is still as this operator last
+// applied it (same resourceVersion in the cache).
+func (a *applier) unchangedSince(ctx context.Context, refs []childRef) (bool, error) {
+	for _, r := range refs {
+		obj, err := a.scheme.New(r.gvk)
+		if err != nil {
+			return false, err
+		}
+		co, ok := obj.(client.Object)
+		if !ok {
+			return false, fmt.Errorf("%s is not an object", r.gvk)
+		}
+		co.SetNamespace(r.key.Namespace)
+		co.SetName(r.key.Name)
+		current, err := a.cached(ctx, co, r.gvk)
+		if apierrors.IsNotFound(err) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		a.mu.Lock()
+		v, seen := a.seen[appliedKey{gk: r.gvk.GroupKind(), namespace: r.key.Namespace, name: r.key.Name}]
+		a.mu.Unlock()
+		if !seen || v.resourceVersion != current.GetResourceVersion() {
+			return false, nil
+		}
+	}
+	return true, nil
 }

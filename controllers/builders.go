@@ -312,7 +312,10 @@ func MakeDeployment(in QueryInputs, inputHash string) *appsv1.Deployment {
 	}
 }
 
-// MakeService exposes the runners' metrics port for scraping.
+// MakeService exposes the runners' metrics port for scraping. It is
+// headless: Prometheus scrapes each runner pod through the endpoints, so a
+// virtual IP would serve nobody, and a thousand queries would otherwise
+// take a thousand addresses from the cluster's service range.
 func MakeService(q *v1alpha1.StreamingQuery) *corev1.Service {
 	return &corev1.Service{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
@@ -322,7 +325,8 @@ func MakeService(q *v1alpha1.StreamingQuery) *corev1.Service {
 			Labels:    runnerLabels(q.Name),
 		},
 		Spec: corev1.ServiceSpec{
-			Selector: selectorLabels(q.Name),
+			ClusterIP: corev1.ClusterIPNone,
+			Selector:  selectorLabels(q.Name),
 			Ports: []corev1.ServicePort{{
 				Name:       metricsPortName,
 				Port:       metricsPort,

@@ -61,7 +61,7 @@ func MakeDashboardConfigMap(q *v1alpha1.StreamingQuery, spec *annotations.Spec) 
 
 // reconcileMonitoring applies the monitoring children the query wants and
 // the cluster serves, and deletes the ones it no longer wants.
-func (r *StreamingQueryReconciler) reconcileMonitoring(ctx context.Context, q *v1alpha1.StreamingQuery, checked *CheckedSQL, want monitoringWanted) error {
+func (r *StreamingQueryReconciler) reconcileMonitoring(ctx context.Context, p *pass, q *v1alpha1.StreamingQuery, checked *CheckedSQL, want monitoringWanted) error {
 	key := func(obj client.Object) client.Object {
 		obj.SetNamespace(q.Namespace)
 		obj.SetName(monitorName(q.Name))
@@ -69,7 +69,7 @@ func (r *StreamingQueryReconciler) reconcileMonitoring(ctx context.Context, q *v
 	}
 	if r.monitoring.ServiceMonitor {
 		if want.serviceMonitor {
-			if _, err := r.apply.apply(ctx, q, MakeServiceMonitor(q)); err != nil {
+			if _, err := p.apply(ctx, q, MakeServiceMonitor(q)); err != nil {
 				return err
 			}
 		} else if err := r.apply.deleteIfExists(ctx, key(&monitoringv1.ServiceMonitor{})); err != nil {
@@ -82,7 +82,7 @@ func (r *StreamingQueryReconciler) reconcileMonitoring(ctx context.Context, q *v
 			pr = MakePrometheusRule(q, checked.Spec)
 		}
 		if pr != nil {
-			if _, err := r.apply.apply(ctx, q, pr); err != nil {
+			if _, err := p.apply(ctx, q, pr); err != nil {
 				return err
 			}
 		} else if err := r.apply.deleteIfExists(ctx, key(&monitoringv1.PrometheusRule{})); err != nil {
@@ -94,7 +94,7 @@ func (r *StreamingQueryReconciler) reconcileMonitoring(ctx context.Context, q *v
 		if err != nil {
 			return err
 		}
-		_, err = r.apply.apply(ctx, q, cm)
+		_, err = p.apply(ctx, q, cm)
 		return err
 	}
 	return r.apply.deleteIfExists(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: q.Namespace, Name: dashboardName(q.Name)}})

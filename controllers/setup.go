@@ -66,18 +66,21 @@ func NewScheme() (*runtime.Scheme, error) {
 	return s, nil
 }
 
-// CacheOptions narrow the manager's cache to what the controllers need:
-// Deployments, Services and monitoring objects only when this operator made
-// them (the label selector), so a large cluster's other workloads are not
-// held in memory. ConfigMaps are cached whole because spec.sqlFrom may name
-// any of them; Secrets are watched as metadata only (see Setup). The
-// monitoring kinds are listed only when served: the cache refuses kinds
-// the API server does not know. A non-empty namespace limits every watch to
-// it (`velo operator --namespace`).
+// CacheOptions narrow the manager's cache to what the controllers need, so
+// its memory grows with the queries, not with the cluster: Deployments,
+// Services and monitoring objects only when this operator made them (the
+// label selector); ConfigMaps, Secrets, Services and monitoring objects as
+// metadata only (see Setup: spec.sqlFrom is read from the API server when
+// needed); no managedFields. The monitoring kinds are listed only when
+// served: the cache refuses kinds the API server does not know. A
+// non-empty namespace limits every watch to it (`velo operator
+// --namespace`).
 func CacheOptions(mon MonitoringAPIs, namespace string) cache.Options {
 	managed := cache.ByObject{Label: labels.SelectorFromSet(labels.Set{LabelManagedBy: ManagedBy})}
-	opts := cache.Options{ByObject: map[client.Object]cache.ByObject{
-		&appsv1.Deployment{}: managed,
+	deployments := managed
+	deployments.Transform = stripDeployment
+	opts := cache.Options{DefaultTransform: cache.TransformStripManagedFields(), ByObject: map[client.Object]cache.ByObject{
+		&appsv1.Deployment{}: deployments,
 		&corev1.Service{}:    managed,
 	}}
 	if mon.ServiceMonitor {
@@ -90,6 +93,19 @@ func CacheOptions(mon MonitoringAPIs, namespace string) cache.Options {
 		opts.DefaultNamespaces = map[string]cache.Config{namespace: {}}
 	}
 	return opts
+}
+
+// stripDeployment keeps what the controllers read of a cached Deployment
+// (metadata, spec.replicas, status) and drops its pod template and
+// managedFields, the bulk of it. Applies send the whole desired object and
+// get the whole stored one back, so nothing needs the cached template.
+func stripDeployment(obj any) (any, error) {
+	if d, ok := obj.(*appsv1.Deployment); ok {
+		d.ManagedFields = nil
+		d.Spec.Template = corev1.PodTemplateSpec{}
+		d.Spec.Selector = nil
+	}
+	return obj, nil
 }
 
 // Index names of the field indexes the controllers register.
@@ -143,11 +159,15 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 	if err := mgr.GetFieldIndexer().IndexField(ctx, &v1alpha1.StreamingQuery{}, indexRefs, queryRefs); err != nil {
 		return err
 	}
-	apply := newApplier(mgr.GetClient(), mgr.GetScheme(), ManagedBy)
+	// The controllers read back the status of Deployments and of a
+	// notebook's StreamingQueries; every other child is cached as metadata.
+	apply := newApplier(mgr.GetClient(), mgr.GetScheme(), ManagedBy,
+		appsv1.SchemeGroupVersion.WithKind("Deployment").GroupKind(),
+		v1alpha1.GroupVersion.WithKind(v1alpha1.StreamingQueryKind).GroupKind())
 	recorder := mgr.GetEventRecorder(ManagedBy)
 
 	sq := &StreamingQueryReconciler{
-		client: mgr.GetClient(), scheme: mgr.GetScheme(), apply: apply, events: recorder,
+		client: mgr.GetClient(), reader: mgr.GetAPIReader(), scheme: mgr.GetScheme(), apply: apply, events: recorder,
 		clock: opts.Clock, log: opts.Logger.With("controller", "streamingquery"),
 		image: opts.RunnerImage, monitoring: *mon,
 	}
@@ -158,16 +178,16 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 		Named("streamingquery").
 		For(&v1alpha1.StreamingQuery{}, builder.WithPredicates(specChanged)).
 		Owns(&appsv1.Deployment{}).
-		Owns(&corev1.Service{}).
-		Owns(&corev1.ConfigMap{}).
-		Watches(&corev1.ConfigMap{}, handler.EnqueueRequestsFromMapFunc(referrers(mgr.GetClient(), sq.log, "configmap/"))).
+		Owns(&corev1.Service{}, builder.OnlyMetadata).
+		Owns(&corev1.ConfigMap{}, builder.OnlyMetadata).
+		WatchesMetadata(&corev1.ConfigMap{}, handler.EnqueueRequestsFromMapFunc(referrers(mgr.GetClient(), sq.log, "configmap/"))).
 		WatchesMetadata(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(referrers(mgr.GetClient(), sq.log, "secret/"))).
 		WithOptions(controller.Options{MaxConcurrentReconciles: opts.MaxConcurrentReconciles})
 	if mon.ServiceMonitor {
-		b = b.Owns(&monitoringv1.ServiceMonitor{})
+		b = b.Owns(&monitoringv1.ServiceMonitor{}, builder.OnlyMetadata)
 	}
 	if mon.PrometheusRule {
-		b = b.Owns(&monitoringv1.PrometheusRule{})
+		b = b.Owns(&monitoringv1.PrometheusRule{}, builder.OnlyMetadata)
 	}
 	if err := b.Complete(sq); err != nil {
 		return err
@@ -181,7 +201,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 		Named("notebook").
 		For(&v1alpha1.Notebook{}, builder.WithPredicates(specChanged)).
 		Owns(&v1alpha1.StreamingQuery{}).
-		Owns(&corev1.ConfigMap{}).
+		Owns(&corev1.ConfigMap{}, builder.OnlyMetadata).
 		WithOptions(controller.Options{MaxConcurrentReconciles: opts.MaxConcurrentReconciles}).
 		Complete(nb)
 }

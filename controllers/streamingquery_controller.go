@@ -2,9 +2,11 @@ package controllers
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -44,7 +46,10 @@ import (
 // ConfigMap with the runner configuration, a Deployment, a metrics Service
 // and, where the cluster serves them, monitoring objects.
 type StreamingQueryReconciler struct {
-	client     client.Client
+	client client.Client
+	// reader reads from the API server, not the cache: ConfigMaps are
+	// cached as metadata only, and spec.sqlFrom needs one's data.
+	reader     client.Reader
 	scheme     *runtime.Scheme
 	apply      *applier
 	events     events.EventRecorder
@@ -52,6 +57,7 @@ type StreamingQueryReconciler struct {
 	log        *slog.Logger
 	image      string
 	monitoring MonitoringAPIs
+	memo       passMemo
 }
 
 // Reconcile reads the query, builds its children with the make* functions,
@@ -109,6 +115,32 @@ func (r *StreamingQueryReconciler) observe(ctx context.Context, q *v1alpha1.Stre
 		obs.sqlSourceErr = missing
 		return obs, err
 	}
+	want, missingAPI := resolveMonitoring(q.Spec.Monitoring, r.monitoring)
+	in := QueryInputs{Query: q, SQL: sql, Image: r.imageFor(q)}
+	in.SecretVersions, err = r.secretVersions(ctx, q)
+	if err != nil {
+		obs.applyErr = err
+		return obs, err
+	}
+
+	// Most reconciles are set off by a child's own change (a Deployment's
+	// status moving): when the inputs are those of the last full pass and
+	// no child changed since, there is nothing to compile or apply.
+	key := types.NamespacedName{Namespace: q.Namespace, Name: q.Name}
+	inputs := inputsKey(q, in)
+	if refs, ok := r.memo.get(key, q.UID, inputs); ok {
+		same, err := r.apply.unchangedSince(ctx, refs)
+		if err != nil {
+			obs.applyErr = err
+			return obs, err
+		}
+		if same {
+			obs.monitoringErr = missingAPI
+			return obs, nil
+		}
+	}
+	r.memo.forget(key)
+
 	// Invalid SQL leaves whatever runs now alone: the last valid version
 	// keeps running until the SQL is fixed.
 	checked, sqlErrs := CheckSQL(sql)
@@ -116,17 +148,10 @@ func (r *StreamingQueryReconciler) observe(ctx context.Context, q *v1alpha1.Stre
 		obs.sqlErrors = sqlErrs
 		return obs, nil
 	}
-
-	want, missingAPI := resolveMonitoring(q.Spec.Monitoring, r.monitoring)
 	obs.monitoringErr = missingAPI
 
-	in := QueryInputs{Query: q, SQL: sql, Image: r.imageFor(q)}
-	in.SecretVersions, err = r.secretVersions(ctx, q)
-	if err != nil {
-		obs.applyErr = err
-		return obs, err
-	}
-	dep, err := r.applyRunner(ctx, q, in)
+	p := r.apply.newPass()
+	dep, err := r.applyRunner(ctx, p, q, in)
 	if dep != nil {
 		obs.deployment = dep
 	}
@@ -134,11 +159,62 @@ func (r *StreamingQueryReconciler) observe(ctx context.Context, q *v1alpha1.Stre
 		obs.applyErr = err
 		return obs, err
 	}
-	if err := r.reconcileMonitoring(ctx, q, checked, want); err != nil {
+	if err := r.reconcileMonitoring(ctx, p, q, checked, want); err != nil {
 		obs.applyErr = err
 		return obs, err
 	}
+	r.memo.set(key, q.UID, inputs, p.refs)
 	return obs, nil
+}
+
+// inputsKey hashes everything a full pass builds the children from.
+func inputsKey(q *v1alpha1.StreamingQuery, in QueryInputs) [sha256.Size]byte {
+	h := sha256.New()
+	fmt.Fprintf(h, "%d\x00%s\x00%s\x00", q.Generation, in.Image, in.SQL)
+	for _, name := range referencedSecrets(q.Spec.Kafka) {
+		fmt.Fprintf(h, "%s\x00%s\x00", name, in.SecretVersions[name])
+	}
+	var out [sha256.Size]byte
+	h.Sum(out[:0])
+	return out
+}
+
+// passMemo remembers, per query, the inputs and children of its last full
+// pass.
+type passMemo struct {
+	mu sync.Mutex
+	m  map[types.NamespacedName]memoEntry
+}
+
+type memoEntry struct {
+	uid    types.UID
+	inputs [sha256.Size]byte
+	refs   []childRef
+}
+
+func (m *passMemo) get(key types.NamespacedName, uid types.UID, inputs [sha256.Size]byte) ([]childRef, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, ok := m.m[key]
+	if !ok || e.uid != uid || e.inputs != inputs {
+		return nil, false
+	}
+	return e.refs, true
+}
+
+func (m *passMemo) set(key types.NamespacedName, uid types.UID, inputs [sha256.Size]byte, refs []childRef) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.m == nil {
+		m.m = map[types.NamespacedName]memoEntry{}
+	}
+	m.m[key] = memoEntry{uid: uid, inputs: inputs, refs: refs}
+}
+
+func (m *passMemo) forget(key types.NamespacedName) {
+	m.mu.Lock()
+	delete(m.m, key)
+	m.mu.Unlock()
 }
 
 func (r *StreamingQueryReconciler) imageFor(q *v1alpha1.StreamingQuery) string {
@@ -150,19 +226,19 @@ func (r *StreamingQueryReconciler) imageFor(q *v1alpha1.StreamingQuery) string {
 
 // applyRunner applies the ConfigMap, the Deployment and the Service, and
 // returns the Deployment as stored.
-func (r *StreamingQueryReconciler) applyRunner(ctx context.Context, q *v1alpha1.StreamingQuery, in QueryInputs) (*appsv1.Deployment, error) {
+func (r *StreamingQueryReconciler) applyRunner(ctx context.Context, p *pass, q *v1alpha1.StreamingQuery, in QueryInputs) (*appsv1.Deployment, error) {
 	cm, err := MakeQueryConfigMap(in)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := r.apply.apply(ctx, q, cm); err != nil {
+	if _, err := p.apply(ctx, q, cm); err != nil {
 		return nil, err
 	}
-	obj, err := r.apply.apply(ctx, q, MakeDeployment(in, InputHash(in, cm)))
+	obj, err := p.apply(ctx, q, MakeDeployment(in, InputHash(in, cm)))
 	if err != nil {
 		return nil, err
 	}
-	if _, err := r.apply.apply(ctx, q, MakeService(q)); err != nil {
+	if _, err := p.apply(ctx, q, MakeService(q)); err != nil {
 		return obj.(*appsv1.Deployment), err
 	}
 	return obj.(*appsv1.Deployment), nil
@@ -198,14 +274,16 @@ func (r *StreamingQueryReconciler) scaleToZero(ctx context.Context, d *appsv1.De
 
 // resolveSQL returns the query's SQL. A missing ConfigMap or key is not an
 // error to retry but a message for the status: the watch on referenced
-// ConfigMaps brings the query back when it appears.
+// ConfigMaps brings the query back when it appears. The ConfigMap is read
+// from the API server (one GET per reconcile of such a query) so that the
+// cache need not hold every ConfigMap's data.
 func (r *StreamingQueryReconciler) resolveSQL(ctx context.Context, q *v1alpha1.StreamingQuery) (sql, missing string, err error) {
 	if q.Spec.SQLFrom == nil || q.Spec.SQLFrom.ConfigMapKeyRef == nil {
 		return q.Spec.SQL, "", nil
 	}
 	ref := q.Spec.SQLFrom.ConfigMapKeyRef
 	cm := &corev1.ConfigMap{}
-	err = r.client.Get(ctx, types.NamespacedName{Namespace: q.Namespace, Name: ref.Name}, cm)
+	err = r.reader.Get(ctx, types.NamespacedName{Namespace: q.Namespace, Name: ref.Name}, cm)
 	switch {
 	case apierrors.IsNotFound(err):
 		return "", fmt.Sprintf("spec.sqlFrom: ConfigMap %q not found", ref.Name), nil
@@ -267,8 +345,9 @@ func (r *StreamingQueryReconciler) patchStatus(ctx context.Context, q *v1alpha1.
 	return nil
 }
 
-// forget drops the applier's memory of a deleted query's children.
+// forget drops what is remembered of a deleted query's children.
 func (r *StreamingQueryReconciler) forget(key types.NamespacedName) {
+	r.memo.forget(key)
 	r.apply.forget(appsv1.SchemeGroupVersion.WithKind("Deployment").GroupKind(), key.Namespace, deploymentName(key.Name))
 	r.apply.forget(corev1.SchemeGroupVersion.WithKind("Service").GroupKind(), key.Namespace, serviceName(key.Name))
 	r.apply.forget(corev1.SchemeGroupVersion.WithKind("ConfigMap").GroupKind(), key.Namespace, configMapName(key.Name))
