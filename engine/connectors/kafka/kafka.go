@@ -170,6 +170,11 @@ func validTopic(t string) error {
 	return nil
 }
 
+// Security is security for callers that connect with another client (the
+// ClusterLink replicator, link/cluster), so that every Kafka connection
+// Velostream makes reads its TLS files and SASL settings the same way.
+func Security(cfg connectors.Config) (*tls.Config, sasl.Mechanism, error) { return security(cfg) }
+
 // security turns the security.protocol, sasl.* and tls.* properties into a
 // TLS config and a SASL mechanism (either may be nil).
 func security(cfg connectors.Config) (*tls.Config, sasl.Mechanism, error) {
