@@ -103,3 +103,11 @@ eval-nl2sql: ## run the NL->SQL evaluation set and print the figures per provide
 bench-operator: ## 1,000 StreamingQueries against envtest: time to reconcile, API requests per query, operator memory
 	set -o pipefail; KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh | tail -1)" && export KUBEBUILDER_ASSETS && \
 		$(GO) test -run '^$$' -bench OperatorScale -benchtime 1x ./test/e2e/
+
+IMAGE ?= velostream/velo:dev
+
+image: ## build the velo image as an OCI tarball (dist/velo-image.tar) without a Docker engine
+	$(GO) run ./hack/image -out dist/velo-image.tar -tag $(IMAGE)
+
+test-image: ## build the image tarball in a test and run the binary from its layer
+	$(GO) test -count=1 ./hack/image/...
