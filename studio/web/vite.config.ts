@@ -68,7 +68,8 @@ export default defineConfig({
     },
   },
   test: {
-    environment: 'jsdom',
+    // The state and chart logic is plain TypeScript: Node runs it fastest.
+    environment: 'node',
     include: ['src/**/*.test.ts', 'src/**/*.test.tsx'],
   },
 })
