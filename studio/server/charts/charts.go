@@ -44,6 +44,12 @@ var Types = []string{Line, Bar, Stat, Gauge, Geo, Table, Heatmap}
 type Column struct {
 	Name string `json:"name"`
 	Type string `json:"type"` // engine type name: STRING, BIGINT, DECIMAL(12,4), DOUBLE, TIMESTAMP, ...
+	// Implicit marks a column the query did not select: the window bounds
+	// (window_start, window_end) every windowed result carries. They do
+	// not make a chart a time series: volume by symbol in a 5-minute window
+	// is a bar chart, as the product brief draws it; select window_start to
+	// get a line over time.
+	Implicit bool `json:"implicit,omitempty"`
 }
 
 // FromSchema turns an engine schema into Columns.
@@ -121,6 +127,9 @@ type cols struct {
 func analyse(in []Column) cols {
 	c := cols{all: in}
 	for _, col := range in {
+		if col.Implicit {
+			continue
+		}
 		name := strings.ToLower(col.Name)
 		switch classify(col.Type) {
 		case numeric:

@@ -116,6 +116,20 @@ func TestSuggest(t *testing.T) {
 	}
 }
 
+// The window bounds a windowed query carries without selecting them do
+// not turn volume by symbol into a time series.
+func TestImplicitWindowColumnsAreIgnored(t *testing.T) {
+	cols := cs("symbol STRING, volume BIGINT, window_start TIMESTAMP, window_end TIMESTAMP")
+	cols[2].Implicit, cols[3].Implicit = true, true
+	if got := Suggest(cols, "", ""); got.Type != Bar || got.X != "symbol" {
+		t.Errorf("implicit bounds: %+v", got)
+	}
+	cols[2].Implicit = false
+	if got := Suggest(cols, "", ""); got.Type != Line || got.X != "window_start" || got.Series != "symbol" {
+		t.Errorf("selected window_start: %+v", got)
+	}
+}
+
 func TestSuggestKeepsTheTitle(t *testing.T) {
 	got := Suggest(cs("symbol STRING, volume BIGINT"), "bar", "Volume by symbol")
 	if got.Title != "Volume by symbol" || got.Type != Bar {
@@ -125,7 +139,7 @@ func TestSuggestKeepsTheTitle(t *testing.T) {
 
 func TestFromSchemaSpellsEngineTypes(t *testing.T) {
 	s := types.Schema{{Name: "p", Type: types.Type{Kind: types.KindDecimal, Precision: 12, Scale: 4}}, {Name: "ts", Type: types.Timestamp}}
-	want := []Column{{"p", "DECIMAL(12,4)"}, {"ts", "TIMESTAMP"}}
+	want := []Column{{Name: "p", Type: "DECIMAL(12,4)"}, {Name: "ts", Type: "TIMESTAMP"}}
 	if got := FromSchema(s); !reflect.DeepEqual(got, want) {
 		t.Errorf("got %v", got)
 	}

@@ -220,7 +220,7 @@ func (s *Studio) SuggestChart(ctx context.Context, req ChartRequest) (charts.Cha
 		if err != nil {
 			return charts.Chart{}, err
 		}
-		cols = charts.FromSchema(q.Output)
+		cols = resultColumns(q)
 		av, at := vizAnnotations(q.Annotations)
 		if viz == "" {
 			viz = av
@@ -268,5 +268,40 @@ func vizAnnotations(anns []ast.Annotation) (viz, title string) {
 // chartFor is the chart of a compiled query's results.
 func chartFor(q *plan.Query) charts.Chart {
 	viz, title := vizAnnotations(q.Annotations)
-	return charts.Suggest(charts.FromSchema(q.Output), viz, title)
+	return charts.Suggest(resultColumns(q), viz, title)
+}
+
+// resultColumns are the output columns, the window bounds the engine adds
+// to a windowed result marked implicit when the SELECT did not name them.
+func resultColumns(q *plan.Query) []charts.Column {
+	cols := charts.FromSchema(q.Output)
+	if !q.Windowed {
+		return cols
+	}
+	var sel *ast.SelectStmt
+	switch st := q.Stmt.(type) {
+	case *ast.SelectStmt:
+		sel = st
+	case *ast.CreateAsStmt:
+		sel = st.Select
+	}
+	named := map[string]bool{}
+	if sel != nil {
+		for _, it := range sel.Items {
+			switch {
+			case it.Alias != nil:
+				named[strings.ToLower(it.Alias.Name())] = true
+			case it.Expr != nil:
+				if id, ok := it.Expr.(*ast.Ident); ok {
+					named[strings.ToLower(id.Name())] = true
+				}
+			}
+		}
+	}
+	for i := range cols {
+		if n := strings.ToLower(cols[i].Name); (n == "window_start" || n == "window_end") && !named[n] {
+			cols[i].Implicit = true
+		}
+	}
+	return cols
 }
