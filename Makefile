@@ -111,3 +111,32 @@ image: ## build the velo image as an OCI tarball (dist/velo-image.tar) without a
 
 test-image: ## build the image tarball in a test and run the binary from its layer
 	$(GO) test -count=1 ./hack/image/...
+
+# --- Studio web UI (issue 9): sources in studio/web, built into
+# studio/webui/dist, which velo embeds (package studio/webui). Node modules
+# come from the committed lock file (npm ci). The UI is rebuilt only when a
+# source, the lock file or a config changed since the last build.
+.PHONY: web test-web test-e2e-web
+
+WEB := studio/web
+WEB_MODULES := $(WEB)/node_modules/.package-lock.json
+WEB_BUILD := studio/webui/dist/index.html
+WEB_SRC := $(shell find $(WEB)/src $(WEB)/public -type f ! -name '*.test.ts' ! -name '*.test.tsx' 2>/dev/null) \
+	$(WEB)/index.html $(WEB)/vite.config.ts $(WEB)/tsconfig.json $(WEB)/package.json
+
+$(WEB_MODULES): $(WEB)/package-lock.json
+	cd $(WEB) && npm ci --no-audit --no-fund
+	@touch $@
+
+$(WEB_BUILD): $(WEB_MODULES) $(WEB_SRC)
+	cd $(WEB) && npm run build
+
+web: $(WEB_BUILD) ## build the Studio web UI into studio/webui/dist when it is stale
+
+test-web: $(WEB_MODULES) ## type-check the web UI and run its Vitest unit tests
+	cd $(WEB) && npm run typecheck && npx vitest run
+
+test-e2e-web: web ## browser end-to-end tests of the Studio: Debian chromium + playwright-core against velo studio --demo
+	hack/install-apt.sh chromium=chromium
+	$(GO) build -o $(BIN)/velo ./cmd/velo
+	cd $(WEB) && VELO=$(BIN)/velo node e2e/run.mjs
