@@ -211,7 +211,7 @@ func BenchmarkOperatorScale(b *testing.B) {
 
 // operatorKubeconfig makes a user bound to the operator's generated
 // ClusterRole and writes a kubeconfig for it.
-func operatorKubeconfig(b *testing.B, env *envtest.Environment, c client.Client) string {
+func operatorKubeconfig(b testing.TB, env *envtest.Environment, c client.Client) string {
 	b.Helper()
 	user, err := env.AddUser(envtest.User{Name: "velostream-operator"}, nil)
 	if err != nil {
@@ -247,7 +247,7 @@ func operatorKubeconfig(b *testing.B, env *envtest.Environment, c client.Client)
 	return path
 }
 
-func freeLoopbackAddr(b *testing.B) string {
+func freeLoopbackAddr(b testing.TB) string {
 	b.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
