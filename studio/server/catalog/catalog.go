@@ -13,6 +13,7 @@ package catalog
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -289,6 +290,7 @@ func (c *Catalog) sample(ctx context.Context, topic string) *Stream {
 			s.SchemaError = fmt.Sprintf("its records are not JSON objects: %v", err)
 			break
 		}
+		timestamps(schema, lines)
 		s.schema = schema
 		for _, col := range schema {
 			s.Columns = append(s.Columns, Column{Name: col.Name, Type: col.Type.String()})
@@ -301,6 +303,36 @@ func (c *Catalog) sample(ctx context.Context, topic string) *Stream {
 	c.sampled[topic] = sampledSchema{stream: s, at: c.cfg.Now()}
 	c.mu.Unlock()
 	return s
+}
+
+// timestamps retypes the STRING columns whose every sampled value is an
+// RFC 3339 time as TIMESTAMP: JSON has no time type, and a stream's event
+// time is usually such a string. The first becomes the time field.
+func timestamps(schema types.Schema, lines [][]byte) {
+	for i, c := range schema {
+		if c.Type.Kind != types.KindString {
+			continue
+		}
+		seen, all := 0, true
+		for _, l := range lines {
+			var rec map[string]any
+			if json.Unmarshal(l, &rec) != nil {
+				continue
+			}
+			v, ok := rec[c.Name].(string)
+			if !ok {
+				continue
+			}
+			if _, err := time.Parse(time.RFC3339Nano, v); err != nil {
+				all = false
+				break
+			}
+			seen++
+		}
+		if all && seen > 0 {
+			schema[i].Type = types.Timestamp
+		}
+	}
 }
 
 // readSample reads up to SampleSize record values from the start of topic
