@@ -15,8 +15,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
-	"github.com/velostream/velostream/assistant"
 	v1alpha1 "github.com/velostream/velostream/api/v1alpha1"
+	"github.com/velostream/velostream/assistant"
 	"github.com/velostream/velostream/controllers"
 	"github.com/velostream/velostream/demo"
 	"github.com/velostream/velostream/studio/server/catalog"
