@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -34,7 +33,6 @@ type NotebookReconciler struct {
 	apply      *applier
 	events     events.EventRecorder
 	clock      clock.PassiveClock
-	log        *slog.Logger
 	monitoring MonitoringAPIs
 }
 
@@ -60,11 +58,10 @@ func (r *NotebookReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		err = r.reconcileDashboard(ctx, nb)
 	}
 	next := computeNotebookStatus(nb.Status, nb.Generation, cells, err, metav1.NewTime(r.clock.Now()))
+	// A returned error is logged by controller-runtime and retried with
+	// backoff; it is not logged here too.
 	if perr := r.patchStatus(ctx, nb, next); perr != nil {
 		return ctrl.Result{}, errors.Join(err, perr)
-	}
-	if err != nil {
-		r.log.Info("reconcile failed; retrying", "notebook", req.NamespacedName, "err", err)
 	}
 	return ctrl.Result{}, err
 }

@@ -195,7 +195,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 
 	nb := &NotebookReconciler{
 		client: mgr.GetClient(), scheme: mgr.GetScheme(), apply: apply, events: recorder,
-		clock: opts.Clock, log: opts.Logger.With("controller", "notebook"), monitoring: *mon,
+		clock: opts.Clock, monitoring: *mon,
 	}
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("notebook").

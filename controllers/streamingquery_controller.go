@@ -84,9 +84,6 @@ func (r *StreamingQueryReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	if perr := r.patchStatus(ctx, q, next); perr != nil {
 		return ctrl.Result{}, errors.Join(err, perr)
 	}
-	if err != nil {
-		r.log.Info("reconcile failed; retrying", "streamingquery", req.NamespacedName, "err", err)
-	}
 	return ctrl.Result{}, err
 }
 
