@@ -20,6 +20,7 @@ test: tools ## install what the tests need, then run every test
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: the files above need formatting (make fmt)"; exit 1; }
 	$(GO) vet ./...
 	hack/check-manifests.sh $(CONTROLLER_GEN)
+	hack/check-rbac.sh $(CONTROLLER_GEN)
 	set -o pipefail; KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh | tail -1)" && export KUBEBUILDER_ASSETS && \
 		$(GO) test -count=1 -timeout 30m ./...
 

@@ -8,17 +8,17 @@ import (
 	"github.com/velostream/velostream/engine/plan"
 )
 
-// Kafka connector property names the runner fills in. They follow the names
-// Kafka clients use (librdkafka's where Java and librdkafka differ), so the
-// same keys work in a script's WITH clause.
+// Kafka connector property names the runner fills in: exactly the keys the
+// engine's Kafka connector reads (engine/connectors/kafka), so the same keys
+// work in a script's WITH clause.
 const (
 	PropBootstrapServers = "bootstrap.servers"
 	PropGroupID          = "group.id"
 	PropSecurityProtocol = "security.protocol"
-	PropSSLCALocation    = "ssl.ca.location"
-	PropSSLCertLocation  = "ssl.certificate.location"
-	PropSSLKeyLocation   = "ssl.key.location"
-	PropSSLVerify        = "enable.ssl.certificate.verification"
+	PropSSLCALocation    = "tls.ca.file"
+	PropSSLCertLocation  = "tls.cert.file"
+	PropSSLKeyLocation   = "tls.key.file"
+	PropSSLVerify        = "tls.insecure.skip.verify"
 	PropSASLMechanism    = "sasl.mechanism"
 	PropSASLUsername     = "sasl.username"
 	PropSASLPassword     = "sasl.password"
@@ -57,7 +57,7 @@ func KafkaProperties(k *Kafka, readFile func(string) ([]byte, error)) (map[strin
 		setIf(p, PropSSLCertLocation, k.TLS.CertFile)
 		setIf(p, PropSSLKeyLocation, k.TLS.KeyFile)
 		if k.TLS.InsecureSkipVerify {
-			p[PropSSLVerify] = "false"
+			p[PropSSLVerify] = "true"
 		}
 	}
 	if sasl {

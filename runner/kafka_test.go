@@ -2,6 +2,8 @@ package runner
 
 import (
 	"errors"
+	"github.com/velostream/velostream/engine/connectors"
+	"github.com/velostream/velostream/engine/connectors/kafka"
 	"io/fs"
 	"reflect"
 	"strings"
@@ -42,7 +44,7 @@ func TestKafkaProperties(t *testing.T) {
 		}},
 		{"mutual tls, no verify", &Kafka{BootstrapServers: "k:9093", TLS: &TLS{Enabled: true, CAFile: "/ca", CertFile: "/c", KeyFile: "/k", InsecureSkipVerify: true}}, map[string]string{
 			PropBootstrapServers: "k:9093", PropSecurityProtocol: "SSL", PropSSLCALocation: "/ca",
-			PropSSLCertLocation: "/c", PropSSLKeyLocation: "/k", PropSSLVerify: "false",
+			PropSSLCertLocation: "/c", PropSSLKeyLocation: "/k", PropSSLVerify: "true",
 		}},
 		{"sasl over plaintext, secrets trimmed", &Kafka{BootstrapServers: "k:9092", SASL: &SASL{Mechanism: "PLAIN", UsernameFile: "/u", PasswordFile: "/p"}}, map[string]string{
 			PropBootstrapServers: "k:9092", PropSecurityProtocol: "SASL_PLAINTEXT",
@@ -160,5 +162,25 @@ func TestDefaults(t *testing.T) {
 				t.Errorf("sink = %v, want %v", sink, tt.wantSink)
 			}
 		})
+	}
+}
+
+// The properties the runner fills in are the ones the Kafka connector reads:
+// the connector accepts them and turns them into TLS and SASL settings.
+func TestKafkaPropertiesAreTheConnectorsKeys(t *testing.T) {
+	files := map[string][]byte{"/u": []byte("alice\n"), "/p": []byte("s3cret")}
+	read := func(p string) ([]byte, error) { return files[p], nil }
+	props, err := KafkaProperties(&Kafka{BootstrapServers: "kafka:9093",
+		TLS:  &TLS{Enabled: true, InsecureSkipVerify: true},
+		SASL: &SASL{Mechanism: "SCRAM-SHA-512", UsernameFile: "/u", PasswordFile: "/p"}}, read)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc, mech, err := kafka.Security(connectors.Config{Name: "trades", Props: props})
+	if err != nil {
+		t.Fatalf("connector refused the runner's properties %v: %v", props, err)
+	}
+	if tc == nil || !tc.InsecureSkipVerify || mech == nil || mech.Name() != "SCRAM-SHA-512" {
+		t.Fatalf("tls %+v, sasl %v", tc, mech)
 	}
 }
