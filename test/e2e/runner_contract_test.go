@@ -28,19 +28,14 @@ import (
 	"github.com/velostream/velostream/test/kafkatest"
 )
 
-// The Kafka connectors are not built yet, so the contract runs over files,
-// as the operator issue allows; the Kafka connection's mapping to connector
-// properties is tested as a pure function in package runner.
+// The runner contract over files: what a controller builds for a
+// StreamingQuery is run by `velo runner` as a process.
 func TestRunnerRunsWhatTheControllerBuilds(t *testing.T) {
 	velo := kafkatest.BuildVelo(t)
 	dir := t.TempDir()
 	in := filepath.Join(dir, "trades.jsonl")
 	out := filepath.Join(dir, "out.jsonl")
-	var data strings.Builder
-	for i := range 500 {
-		fmt.Fprintf(&data, `{"symbol":"S%d","price":%d.25,"quantity":%d,"ts":%d}`+"\n", i%4, 10+i%9, 1+i%3, 1700000000000+int64(i)*250)
-	}
-	if err := os.WriteFile(in, []byte(data.String()), 0o644); err != nil {
+	if err := os.WriteFile(in, []byte(strings.Join(contractTrades(), "\n")+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	sql := fmt.Sprintf(`-- @metric: trades_seen
@@ -52,14 +47,73 @@ WHERE price > 0
 WITH ('trades.type' = 'file_source', 'trades.path' = '%s',
       'priced.type' = 'file_sink', 'priced.path' = '%s');
 `, in, out)
-	q := &v1alpha1.StreamingQuery{
-		ObjectMeta: metav1.ObjectMeta{Name: "contract", Namespace: "e2e"},
-		Spec:       v1alpha1.StreamingQuerySpec{SQL: sql},
+	r := startRunner(t, velo, dir, v1alpha1.StreamingQuerySpec{SQL: sql})
+	r.waitMetrics(t, `velo_query_records_read_total{query="contract"} 500`, `velo_trades_seen_total{query="contract",symbol="S0"} 125`)
+	r.stop(t)
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, errs := controllers.CheckSQL(sql); len(errs) > 0 {
+	if n := bytes.Count(b, []byte("\n")); n != 500 {
+		t.Errorf("the sink holds %d rows, want 500", n)
+	}
+}
+
+// The runner contract over Kafka: the query names only topics; the
+// StreamingQuery's spec.kafka gives the cluster (the embedded broker as a
+// process), which the runner turns into the connector's properties and a
+// consumer group. Input and output go through kcat.
+func TestRunnerReadsAndWritesKafkaFromSpec(t *testing.T) {
+	velo := kafkatest.BuildVelo(t)
+	broker := kafkatest.StartBroker(t)
+	kafkatest.Produce(t, broker.Addr(), "trades", contractTrades(), kafkatest.ProduceOpts{})
+	sql := `-- @metric: trades_seen
+-- @metric_labels: symbol
+CREATE STREAM priced AS
+SELECT symbol, price
+FROM trades
+WHERE price > 0
+WITH ('trades.type' = 'kafka_source', 'trades.topic' = 'trades', 'trades.start' = 'earliest',
+      'priced.type' = 'kafka_sink', 'priced.topic' = 'priced');
+`
+	r := startRunner(t, velo, t.TempDir(), v1alpha1.StreamingQuerySpec{SQL: sql,
+		Kafka: &v1alpha1.KafkaConnection{BootstrapServers: broker.Addr()}})
+	r.waitMetrics(t, `velo_query_records_read_total{query="contract"} 500`, `velo_trades_seen_total{query="contract",symbol="S0"} 125`)
+	r.stop(t)
+	if got := kafkatest.Consume(t, broker.Addr(), "priced", 500, 30*time.Second); len(got) != 500 {
+		t.Fatalf("the output topic holds %d records, want 500", len(got))
+	}
+}
+
+// contractTrades are 500 trades over four symbols.
+func contractTrades() []string {
+	var lines []string
+	for i := range 500 {
+		lines = append(lines, fmt.Sprintf(`{"symbol":"S%d","price":%d.25,"quantity":%d,"ts":%d}`, i%4, 10+i%9, 1+i%3, 1700000000000+int64(i)*250))
+	}
+	return lines
+}
+
+// runnerProc is `velo runner` started with a runner pod's own arguments.
+type runnerProc struct {
+	cmd     *exec.Cmd
+	base    string
+	stderr  *lineBuffer
+	exited  chan error
+	stopped bool
+}
+
+// startRunner builds the ConfigMap and Deployment a controller makes for a
+// StreamingQuery named "contract" and runs the pod's arguments as a process,
+// with the mounted config path mapped to a file in dir and the listen
+// address moved to loopback.
+func startRunner(t *testing.T, velo, dir string, spec v1alpha1.StreamingQuerySpec) *runnerProc {
+	t.Helper()
+	q := &v1alpha1.StreamingQuery{ObjectMeta: metav1.ObjectMeta{Name: "contract", Namespace: "e2e"}, Spec: spec}
+	if _, errs := controllers.CheckSQL(spec.SQL); len(errs) > 0 {
 		t.Fatalf("the controller would reject the query: %v", errs)
 	}
-	inputs := controllers.QueryInputs{Query: q, SQL: sql, Image: "velostream/velo:test"}
+	inputs := controllers.QueryInputs{Query: q, SQL: spec.SQL, Image: "velostream/velo:test"}
 	cm, err := controllers.MakeQueryConfigMap(inputs)
 	if err != nil {
 		t.Fatal(err)
@@ -68,9 +122,6 @@ WITH ('trades.type' = 'file_source', 'trades.path' = '%s',
 	if err := os.WriteFile(cfgPath, []byte(cm.Data[runner.ConfigKey]), 0o644); err != nil {
 		t.Fatal(err)
 	}
-
-	// The pod's own arguments, with the mounted path mapped to the file
-	// here, and the listen address moved to loopback.
 	dep := controllers.MakeDeployment(inputs, controllers.InputHash(inputs, cm))
 	var args []string
 	for _, a := range dep.Spec.Template.Spec.Containers[0].Args {
@@ -79,59 +130,59 @@ WITH ('trades.type' = 'file_source', 'trades.path' = '%s',
 	args = append(args, "--listen", "127.0.0.1:0")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, velo, args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	stderr := &lineBuffer{}
-	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
+	t.Cleanup(cancel)
+	r := &runnerProc{cmd: exec.CommandContext(ctx, velo, args...), stderr: &lineBuffer{}, exited: make(chan error, 1)}
+	r.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	r.cmd.Stderr = r.stderr
+	if err := r.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	stopped := false // set once exited has been received
+	go func() { r.exited <- r.cmd.Wait() }()
 	t.Cleanup(func() {
-		if !stopped {
-			_ = cmd.Process.Kill()
-			<-exited
+		if !r.stopped {
+			_ = r.cmd.Process.Kill()
+			<-r.exited
 		}
 	})
-
-	addr := stderr.waitFor(t, regexp.MustCompile(`addr=(127\.0\.0\.1:\d+)`), exited)
-	base := "http://" + addr
+	r.base = "http://" + r.stderr.waitFor(t, regexp.MustCompile(`addr=(127\.0\.0\.1:\d+)`), r.exited)
 	eventually(t, "/readyz answers 200", func() bool {
-		code, _ := get(base + runner.ReadyPath)
+		code, _ := get(r.base + runner.ReadyPath)
 		return code == http.StatusOK
 	})
-	eventually(t, "/metrics counts every record", func() bool {
-		_, body := get(base + runner.MetricsPath)
-		return strings.Contains(body, `velo_query_records_read_total{query="contract"} 500`) &&
-			strings.Contains(body, `velo_trades_seen_total{query="contract",symbol="S0"} 125`)
-	})
-	if code, _ := get(base + runner.HealthPath); code != http.StatusOK {
+	if code, _ := get(r.base + runner.HealthPath); code != http.StatusOK {
 		t.Errorf("/healthz = %d", code)
 	}
+	return r
+}
 
-	// The kubelet stops a pod with SIGTERM: the runner exits 0 within the
-	// shutdown budget the Deployment gives it.
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+// waitMetrics waits until /metrics holds every line given.
+func (r *runnerProc) waitMetrics(t *testing.T, lines ...string) {
+	t.Helper()
+	eventually(t, "/metrics shows "+strings.Join(lines, " and "), func() bool {
+		_, body := get(r.base + runner.MetricsPath)
+		for _, l := range lines {
+			if !strings.Contains(body, l) {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// stop sends SIGTERM, as the kubelet does, and requires exit 0 in time.
+func (r *runnerProc) stop(t *testing.T) {
+	t.Helper()
+	if err := r.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	select {
-	case err := <-exited:
-		stopped = true
+	case err := <-r.exited:
+		r.stopped = true
 		if err != nil {
-			t.Fatalf("velo runner exited with %v after SIGTERM\n%s", err, stderr.String())
+			t.Fatalf("velo runner exited with %v after SIGTERM\n%s", err, r.stderr.String())
 		}
 	case <-time.After(30 * time.Second):
-		t.Fatalf("velo runner did not stop within 30 s of SIGTERM\n%s", stderr.String())
-	}
-	b, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n := bytes.Count(b, []byte("\n")); n != 500 {
-		t.Errorf("the sink holds %d rows, want 500", n)
+		t.Fatalf("velo runner did not stop within 30 s of SIGTERM\n%s", r.stderr.String())
 	}
 }
 
