@@ -12,6 +12,9 @@ import (
 
 	"github.com/coder/websocket"
 
+	samples "github.com/velostream/velostream/examples/notebooks"
+	studionb "github.com/velostream/velostream/studio/notebooks"
+
 	"github.com/velostream/velostream/studio/server/charts"
 	"github.com/velostream/velostream/studio/server/live"
 )
@@ -261,4 +264,27 @@ func TestLiveDemoQuery(t *testing.T) {
 		e.call("GET", "/api/v1/queries/"+q2.ID, nil, 200, &info)
 		return info.State == live.StateComplete && info.Reason == live.NoSubscribers
 	})
+}
+
+// Every cell of the sample notebook runs live on the demo streams and
+// shows rows: the product's first minute works.
+func TestSampleNotebookRunsOnTheDemo(t *testing.T) {
+	e := newEnv(t, envOpts{demo: true})
+	nb, err := studionb.Unmarshal(samples.TradingAnalytics())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range nb.Spec.Cells {
+		t.Run(c.Name, func(t *testing.T) {
+			e := e.with(t)
+			q := e.start(c.SQL, nil)
+			ws := e.dial(q.Stream)
+			ws.until("schema")
+			m := ws.until("rows")
+			if len(m.Rows) == 0 {
+				t.Fatal("an empty batch")
+			}
+			t.Logf("%s: %s chart, first row %s", c.Name, q.Chart.Type, m.Rows[0])
+		})
+	}
 }

@@ -21,6 +21,11 @@ type Mode struct {
 	// default: what arrives from now on) or "earliest". Tables are always
 	// read from the beginning.
 	Start string
+	// Deploy binds for a query that will run without the Studio: every
+	// catalog stream is declared (sampled ones with their sampled
+	// columns), without the broker (the deployed query's Kafka connection
+	// supplies it) and without a start position.
+	Deploy bool
 }
 
 func (m Mode) start() string {
@@ -33,11 +38,17 @@ func (m Mode) start() string {
 	return m.Start
 }
 
-// Binding is what the catalog adds to one script: connector properties for
-// the sources the script names but does not bind (only the properties the
-// script leaves unset: the user's WITH always wins), and the schemas of
-// catalog streams.
+// Binding is what the catalog adds to one script. A declared catalog
+// stream or table the script reads without binding it gets a declaration
+// (CREATE STREAM|TABLE name (columns) WITH (...)) appended after the
+// script: appended, so every position in the user's text stays where it
+// is, and a declaration, because only a declaration makes a source a table
+// (a join needs that) with exact column types. Topics whose schema was
+// sampled get connector properties instead (only those the script leaves
+// unset: the user's WITH always wins) and their sampled schema.
 type Binding struct {
+	// Decls are the declarations to append (see Text).
+	Decls []string
 	// Sources are per-source properties for engine.Options.Sources and
 	// binder.Options.Sources.
 	Sources map[string]map[string]string
@@ -50,11 +61,41 @@ type Binding struct {
 	// validate makes Resolve ignore files it cannot read: validation
 	// checks the SQL, not the machine it runs on.
 	validate bool
+	declared map[string]bool
+}
+
+// Text is src with the binding's declarations appended (src when there
+// are none). The break before them ends a trailing line comment, and the
+// semicolon a last statement written without one.
+func (b *Binding) Text(src string) string {
+	if len(b.Decls) == 0 {
+		return src
+	}
+	var sb strings.Builder
+	sb.WriteString(src)
+	sb.WriteString("\n")
+	if !strings.HasSuffix(strings.TrimSpace(stripComment(src)), ";") {
+		sb.WriteString(";\n")
+	}
+	sb.WriteString("-- Declared by the Velostream Studio catalog:\n")
+	sb.WriteString(strings.Join(b.Decls, "\n"))
+	sb.WriteString("\n")
+	return sb.String()
+}
+
+// stripComment drops a trailing line comment of src's last line, so that
+// `SELECT 1; -- done` counts as ending with a semicolon.
+func stripComment(src string) string {
+	last := src[strings.LastIndexByte(src, '\n')+1:]
+	if i := strings.Index(last, "--"); i >= 0 && !strings.Contains(last[:i], "'") {
+		return src[:len(src)-len(last)+i]
+	}
+	return src
 }
 
 // Bind works out how script's sources read catalog streams in mode.
 func (c *Catalog) Bind(ctx context.Context, script *ast.Script, mode Mode) *Binding {
-	b := &Binding{Sources: map[string]map[string]string{}, Streams: map[string]*Stream{}}
+	b := &Binding{Sources: map[string]map[string]string{}, Streams: map[string]*Stream{}, declared: map[string]bool{}}
 	if script == nil {
 		return b
 	}
@@ -83,11 +124,11 @@ func (c *Catalog) Bind(ctx context.Context, script *ast.Script, mode Mode) *Bind
 }
 
 // bindRef binds one FROM item.
-func (c *Catalog) bindRef(ctx context.Context, b *Binding, ref *ast.SourceRef, set map[string]map[string]string, mode Mode) {
+func (c *Catalog) bindRef(ctx context.Context, b *Binding, ref *ast.SourceRef, set scriptProps, mode Mode) {
 	name := ref.Name.Name()
 	key := strings.ToLower(name)
 	user := map[string]string{}
-	for k, v := range set[key] {
+	for k, v := range set.props[key] {
 		user[k] = v
 	}
 	if ref.URI != "" {
@@ -107,9 +148,18 @@ func (c *Catalog) bindRef(ctx context.Context, b *Binding, ref *ast.SourceRef, s
 	var stream *Stream
 	switch {
 	case typ == "":
-		if s, ok, _ := c.Lookup(ctx, name); ok {
-			stream = s
+		s, ok, _ := c.Lookup(ctx, name)
+		if !ok {
+			return
 		}
+		if !set.declared[key] && (mode.Deploy && s.schema != nil || !s.Inferred) {
+			if !b.declared[key] {
+				b.declared[key] = true
+				b.Decls = append(b.Decls, c.ddl(s, mode))
+			}
+			return
+		}
+		stream = s
 	case typ == "kafka_source":
 		if s := c.declaredByTopic(user["topic"]); s != nil {
 			stream = s
@@ -162,37 +212,60 @@ func (c *Catalog) bindRef(ctx context.Context, b *Binding, ref *ast.SourceRef, s
 
 // props are the connector properties that bind s in mode.
 func (c *Catalog) props(s *Stream, mode Mode) map[string]string {
+	boot, start := c.cfg.Bootstrap, mode.start()
+	if mode.Deploy {
+		boot, start = "", ""
+	}
 	var p map[string]string
 	if d, ok := demo.Lookup(s.Name); ok && c.declaredByName(s.Name) != nil {
-		p = d.Props(c.cfg.Bootstrap, mode.start())
+		p = d.Props(boot, start)
 	} else {
-		p = map[string]string{"type": "kafka_source", "topic": s.Topic, "format": "json", "start": mode.start(), "idle.timeout": "2s"}
-		if c.cfg.Bootstrap != "" {
-			p["bootstrap.servers"] = c.cfg.Bootstrap
+		p = map[string]string{"type": "kafka_source", "topic": s.Topic, "format": "json", "idle.timeout": "2s"}
+		if start != "" {
+			p["start"] = start
+		}
+		if boot != "" {
+			p["bootstrap.servers"] = boot
 		}
 		if s.TimeField != "" {
 			p["event.time.field"] = s.TimeField
 			p["watermark.max_out_of_orderness"] = demo.MaxOutOfOrder
 		}
 	}
-	if mode.Bounded {
+	if mode.Bounded && !mode.Deploy {
 		p["bounded"] = "true"
 		p["start"] = "earliest"
 	}
 	return p
 }
 
-// setProps collects, per source name (lower case), the WITH properties the
-// script itself sets: in its CREATE STREAM/TABLE declarations and in the
-// query's WITH, with the `name.` prefix removed.
-func setProps(script *ast.Script) map[string]map[string]string {
-	out := map[string]map[string]string{}
+// ddl declares s as mode reads it: its columns (declared, or as sampled)
+// and its connector properties.
+func (c *Catalog) ddl(s *Stream, mode Mode) string {
+	d := demo.Stream{Name: s.Name, Kind: s.kind, Topic: s.Topic, Key: s.Key, TimeField: s.TimeField}
+	for _, col := range s.schema {
+		d.Columns = append(d.Columns, demo.Column{Name: col.Name, Type: col.Type})
+	}
+	return d.DDL(c.props(s, mode))
+}
+
+// scriptProps is what a script says about its sources: the WITH
+// properties it sets per source name (lower case; in its CREATE
+// STREAM/TABLE declarations and in the query's WITH, with the `name.`
+// prefix removed), and which names it declares.
+type scriptProps struct {
+	props    map[string]map[string]string
+	declared map[string]bool
+}
+
+func setProps(script *ast.Script) scriptProps {
+	out := scriptProps{props: map[string]map[string]string{}, declared: map[string]bool{}}
 	put := func(name, key, value string) {
 		name = strings.ToLower(name)
-		if out[name] == nil {
-			out[name] = map[string]string{}
+		if out.props[name] == nil {
+			out.props[name] = map[string]string{}
 		}
-		out[name][strings.ToLower(key)] = value
+		out.props[name][strings.ToLower(key)] = value
 	}
 	for _, st := range script.Statements {
 		switch s := st.(type) {
@@ -201,6 +274,7 @@ func setProps(script *ast.Script) map[string]map[string]string {
 				continue
 			}
 			name := s.Name.Name()
+			out.declared[strings.ToLower(name)] = true
 			for _, p := range s.With {
 				k := p.Key
 				if pre, rest, ok := strings.Cut(k, "."); ok && strings.EqualFold(pre, name) {

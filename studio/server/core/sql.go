@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/velostream/velostream/demo"
 	"github.com/velostream/velostream/engine"
 	"github.com/velostream/velostream/engine/ast"
 	"github.com/velostream/velostream/engine/binder"
@@ -39,6 +38,9 @@ func (s *Studio) validate(ctx context.Context, sql string) diag.List {
 		return errs
 	}
 	b := s.bind(ctx, script, catalog.Mode{}).ForValidation()
+	if script, errs = reparse(script, sql, b); len(errs) > 0 {
+		return errs
+	}
 	q, errs := binder.Bind(script, binder.Options{Validate: true, Sources: b.Sources, Resolve: b.Resolve})
 	if len(errs) > 0 {
 		return errs
@@ -68,6 +70,15 @@ func (s *Studio) bind(ctx context.Context, script *ast.Script, mode catalog.Mode
 	return b
 }
 
+// reparse parses sql with the binding's declarations appended (the
+// user's text and its positions come first and are unchanged).
+func reparse(script *ast.Script, sql string, b *catalog.Binding) (*ast.Script, diag.List) {
+	if len(b.Decls) == 0 {
+		return script, nil
+	}
+	return parser.Parse(b.Text(sql))
+}
+
 // sqlError is the error of SQL that does not compile.
 func sqlError(errs diag.List) *Error {
 	return newError(http.StatusUnprocessableEntity, CodeInvalidSQL, "the SQL has errors: "+errs.Error(),
@@ -85,7 +96,7 @@ func (s *Studio) compile(ctx context.Context, sql string, mode catalog.Mode) (*e
 		return nil, sqlError(errs)
 	}
 	b := s.bind(ctx, script, mode)
-	q, errs := engine.Compile(sql, b.Options())
+	q, errs := engine.Compile(b.Text(sql), b.Options())
 	if len(errs) > 0 {
 		return nil, sqlError(errs)
 	}
@@ -142,63 +153,20 @@ func (s *Studio) allowedPath(path string) bool {
 // Materialize makes sql self-contained for a deploy: every catalog stream
 // it reads without binding it gets a CREATE STREAM/TABLE declaration with
 // its columns and topic (not the broker: the deployed query's Kafka
-// connection supplies that), put before the user's text. It returns the
-// text and the number of lines put before the user's first line.
+// connection supplies that), put before the user's text, where a reader
+// of the deployed query looks for them. It returns the text and the number
+// of lines put before the user's first line.
 func (s *Studio) Materialize(ctx context.Context, sql string) (string, int) {
 	script, errs := parser.Parse(sql)
 	if len(errs) > 0 {
 		return sql, 0
 	}
-	declared := map[string]bool{}
-	for _, st := range script.Statements {
-		if d, ok := st.(*ast.CreateSourceStmt); ok && d.Name != nil {
-			declared[strings.ToLower(d.Name.Name())] = true
-		}
-	}
-	b := s.cfg.Catalog.Bind(ctx, script, catalog.Mode{})
-	var pre []string
-	seen := map[string]bool{}
-	for _, st := range script.Statements {
-		ast.Inspect(st, func(n ast.Node) bool {
-			ref, ok := n.(*ast.SourceRef)
-			if !ok || ref.Name == nil || ref.URI != "" {
-				return true
-			}
-			key := strings.ToLower(ref.Name.Name())
-			cs, bound := b.Streams[key]
-			if !bound || declared[key] || seen[key] || cs.Schema() == nil {
-				return true
-			}
-			seen[key] = true
-			pre = append(pre, ddl(cs))
-			return false
-		})
-	}
-	if len(pre) == 0 {
+	b := s.cfg.Catalog.Bind(ctx, script, catalog.Mode{Deploy: true})
+	if len(b.Decls) == 0 {
 		return sql, 0
 	}
-	head := "-- Streams declared by Velostream Studio for this deployment.\n" + strings.Join(pre, "\n") + "\n"
+	head := "-- Streams declared by Velostream Studio for this deployment.\n" + strings.Join(b.Decls, "\n") + "\n"
 	return head + sql, strings.Count(head, "\n")
-}
-
-// ddl declares a catalog stream as a deployed query reads it.
-func ddl(cs *catalog.Stream) string {
-	if d, ok := demo.Lookup(cs.Name); ok && !cs.Inferred {
-		return d.DDL(d.Props("", ""))
-	}
-	d := demo.Stream{Name: cs.Name, Topic: cs.Topic, Key: cs.Key, TimeField: cs.TimeField}
-	if cs.Kind == "table" {
-		d.Kind = ast.Table
-	}
-	for _, c := range cs.Schema() {
-		d.Columns = append(d.Columns, demo.Column{Name: c.Name, Type: c.Type})
-	}
-	props := map[string]string{"type": "kafka_source", "topic": cs.Topic, "format": "json"}
-	if cs.TimeField != "" {
-		props["event.time.field"] = cs.TimeField
-		props["watermark.max_out_of_orderness"] = demo.MaxOutOfOrder
-	}
-	return d.DDL(props)
 }
 
 // ChartRequest asks for a chart: for the result of sql, or for columns.
@@ -241,6 +209,9 @@ func (s *Studio) outputOf(ctx context.Context, sql string) (*plan.Query, error) 
 		return nil, sqlError(errs)
 	}
 	b := s.bind(ctx, script, catalog.Mode{}).ForValidation()
+	if script, errs = reparse(script, sql, b); len(errs) > 0 {
+		return nil, sqlError(errs)
+	}
 	q, errs := binder.Bind(script, binder.Options{Validate: true, Sources: b.Sources, Resolve: b.Resolve})
 	if len(errs) > 0 {
 		return nil, sqlError(errs)

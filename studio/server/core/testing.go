@@ -16,6 +16,7 @@ import (
 	"github.com/velostream/velostream/engine/format"
 	"github.com/velostream/velostream/engine/parser"
 	"github.com/velostream/velostream/engine/types"
+	"github.com/velostream/velostream/studio/server/catalog"
 	"github.com/velostream/velostream/studio/server/live"
 	"github.com/velostream/velostream/testkit"
 	"github.com/velostream/velostream/testkit/gen"
@@ -52,7 +53,13 @@ func (s *Studio) Test(ctx context.Context, req TestRequest) (*report.Report, err
 	if req.Records < 0 || req.Records > s.cfg.MaxTestRecords {
 		return nil, invalid("records %d: want 1 to %d", req.Records, s.cfg.MaxTestRecords)
 	}
-	opts := testkit.Options{File: "cell.sql", SQL: req.SQL, Records: req.Records, AI: req.AI}
+	// The catalog's declarations (appended: positions in the cell stay)
+	// tell the harness which sources are tables and their exact columns.
+	sql := req.SQL
+	if script, errs := parser.Parse(sql); len(errs) == 0 {
+		sql = s.bind(ctx, script, catalog.Mode{Bounded: true}).Text(sql)
+	}
+	opts := testkit.Options{File: "cell.sql", SQL: sql, Records: req.Records, AI: req.AI}
 	if req.Seed != nil {
 		opts.Seed, opts.HasSeed = *req.Seed, true
 	}
