@@ -356,26 +356,38 @@ func (c *Cluster) SetPartitions(ctx context.Context, topic string, n int) error 
 	return nil
 }
 
-// EndOffsets returns the end offset of each partition of topics: with
-// committed, the last stable offset (what a read_committed consumer can
-// reach), else the high watermark.
-func (c *Cluster) EndOffsets(ctx context.Context, committed bool, topics ...string) (map[string]map[int32]int64, error) {
+// Which offsets of a partition Offsets lists.
+type Which int
+
+const (
+	// Start is the first offset still on the broker.
+	Start Which = iota
+	// End is the high watermark: the offset the next record gets.
+	End
+	// Committed is the last stable offset: what a read_committed
+	// consumer can reach (End when no transaction is open).
+	Committed
+)
+
+// Offsets returns the start, end or last stable offset of each partition
+// of topics. Partitions whose offsets failed are left out; the first
+// failure is returned only when no partition succeeded.
+func (c *Cluster) Offsets(ctx context.Context, which Which, topics ...string) (map[string]map[int32]int64, error) {
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
-	list := c.admin.ListEndOffsets
-	if committed {
-		list = c.admin.ListCommittedOffsets
-	}
+	list := map[Which]func(context.Context, ...string) (kadm.ListedOffsets, error){
+		Start: c.admin.ListStartOffsets, End: c.admin.ListEndOffsets, Committed: c.admin.ListCommittedOffsets,
+	}[which]
 	lo, err := list(ctx, topics...)
 	if err != nil {
-		return nil, fmt.Errorf("%s: listing end offsets: %w", c.Side, err)
+		return nil, fmt.Errorf("%s: listing offsets: %w", c.Side, err)
 	}
 	out := map[string]map[int32]int64{}
 	var firstErr error
 	lo.Each(func(o kadm.ListedOffset) {
 		if o.Err != nil {
 			if firstErr == nil {
-				firstErr = fmt.Errorf("%s: end offset of %s[%d]: %w", c.Side, o.Topic, o.Partition, o.Err)
+				firstErr = fmt.Errorf("%s: offsets of %s[%d]: %w", c.Side, o.Topic, o.Partition, o.Err)
 			}
 			return
 		}
@@ -449,6 +461,9 @@ func (c *Cluster) GroupOffsets(ctx context.Context, group string) (map[string]ma
 	resp, err := c.admin.FetchOffsets(ctx, group)
 	if err == nil {
 		err = resp.Error()
+	}
+	if errors.Is(err, kerr.GroupIDNotFound) {
+		return map[string]map[int32]int64{}, nil // a group with no commits here yet
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: offsets of group %s: %w", c.Side, group, err)

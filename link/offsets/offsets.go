@@ -18,6 +18,7 @@
 //	                                               `every` source offsets (S / every)
 //	failover                        {"at":...}     failover requested
 //	failover/done                   a Report       failover finished
+//	started                         {"at":...}     an instance started (fencing)
 //
 // Topic names cannot contain '/', so keys are unambiguous. Compaction keeps
 // the newest record per key: the newest position, and each bucket's point
@@ -111,6 +112,7 @@ type Map struct {
 	mu       sync.RWMutex
 	pos      map[TP]Point
 	hist     map[TP]*history
+	drops    map[TP][]int64 // buckets thinned out, not yet deleted from the topic
 	failover *Failover
 	report   *Report
 }
@@ -121,7 +123,7 @@ func NewMap(every int) *Map {
 	if every <= 0 {
 		every = DefaultEvery
 	}
-	return &Map{every: int64(every), pos: map[TP]Point{}, hist: map[TP]*history{}}
+	return &Map{every: int64(every), pos: map[TP]Point{}, hist: map[TP]*history{}, drops: map[TP][]int64{}}
 }
 
 // Every is the mapping interval in records.
@@ -186,28 +188,85 @@ type KV struct {
 // Advance records that tp is replicated up to pos, with candidate mapping
 // points passed on the way (in source order, before pos), and returns the
 // records that make it durable: a mapping record for each point that
-// starts a bucket, tombstones for thinned points, and the position.
+// starts a bucket, tombstones for points thinned out earlier, and the
+// position.
 func (m *Map) Advance(tp TP, pos Point, points []Point) []KV {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	h := m.hist[tp]
-	if h == nil {
-		h = &history{}
-		m.hist[tp] = h
+	s := m.Stage()
+	kvs := s.Advance(tp, pos, points)
+	s.Commit()
+	return kvs
+}
+
+// Staged are advances that take effect on Commit: with exactly once, the
+// records are written in a transaction, and the map must not move unless
+// it commits.
+type Staged struct {
+	m     *Map
+	added map[TP][]Point
+	pos   map[TP]Point
+	drops map[TP]int // tombstones of m.drops[tp] included
+}
+
+// Stage starts a set of advances.
+func (m *Map) Stage() *Staged {
+	return &Staged{m: m, added: map[TP][]Point{}, pos: map[TP]Point{}, drops: map[TP]int{}}
+}
+
+// Advance is Map.Advance, visible only after Commit.
+func (s *Staged) Advance(tp TP, pos Point, points []Point) []KV {
+	m := s.m
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	last := int64(-1)
+	if h := m.hist[tp]; h != nil && len(h.points) > 0 {
+		last = h.points[len(h.points)-1].Source / m.every
+	}
+	if a := s.added[tp]; len(a) > 0 {
+		last = a[len(a)-1].Source / m.every
 	}
 	var out []KV
+	for _, b := range m.drops[tp] {
+		out = append(out, KV{Key: mappingKey(tp, b)})
+	}
+	s.drops[tp] = len(m.drops[tp])
 	for _, p := range append(points, pos) {
-		added, dropped := h.add(p, m.every)
-		for _, b := range dropped {
-			out = append(out, KV{Key: mappingKey(tp, b)})
-		}
-		if added {
-			out = append(out, KV{Key: mappingKey(tp, p.Source/m.every), Value: encodePoint(p)})
+		if b := p.Source / m.every; b > last {
+			last = b
+			s.added[tp] = append(s.added[tp], p)
+			out = append(out, KV{Key: mappingKey(tp, b), Value: encodePoint(p)})
 		}
 	}
-	m.pos[tp] = pos
-	out = append(out, KV{Key: positionKey(tp), Value: encodePoint(pos)})
-	return out
+	s.pos[tp] = pos
+	return append(out, KV{Key: positionKey(tp), Value: encodePoint(pos)})
+}
+
+// Commit makes the staged advances visible. Points thinned out of the
+// history now are deleted from the topic by the next advance of their
+// partition.
+func (s *Staged) Commit() {
+	m := s.m
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for tp, n := range s.drops {
+		m.drops[tp] = m.drops[tp][n:]
+		if len(m.drops[tp]) == 0 {
+			delete(m.drops, tp)
+		}
+	}
+	for tp, pts := range s.added {
+		h := m.hist[tp]
+		if h == nil {
+			h = &history{}
+			m.hist[tp] = h
+		}
+		for _, p := range pts {
+			_, dropped := h.add(p, m.every)
+			m.drops[tp] = append(m.drops[tp], dropped...)
+		}
+	}
+	for tp, p := range s.pos {
+		m.pos[tp] = p
+	}
 }
 
 // Apply loads one record of the state topic into the map. Records it does
@@ -218,6 +277,8 @@ func (m *Map) Apply(key, value []byte) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	switch {
+	case k == startedKey:
+		return nil // a start marker: it fences older instances, nothing to load
 	case k == failoverKey:
 		if value == nil {
 			m.failover = nil
@@ -333,11 +394,24 @@ func decodePoint(b []byte) (Point, error) {
 	return p, nil
 }
 
-// Keys of the failover records.
+// Keys of the failover and start records.
 const (
 	failoverKey = "failover"
 	reportKey   = "failover/done"
+	startedKey  = "started"
 )
+
+// StartedRecord marks a link instance's start. Written in a transaction
+// under the link's transactional ID before the state is read, it fences an
+// older instance and ends the transaction it may have left open, which
+// would otherwise hold back what a read_committed reader sees.
+func StartedRecord(at time.Time, mode string) KV {
+	b, _ := json.Marshal(struct {
+		At   time.Time `json:"at"`
+		Mode string    `json:"mode"`
+	}{at, mode})
+	return KV{Key: []byte(startedKey), Value: b}
+}
 
 // Failover is a request to fail over: the link stops replicating.
 type Failover struct {

@@ -188,3 +188,33 @@ func BenchmarkAdvance(b *testing.B) {
 	}
 	_ = fmt.Sprint(s)
 }
+
+// TestStagedIsInvisibleUntilCommit pins the exactly-once contract: an
+// aborted transaction leaves the map as it was.
+func TestStagedIsInvisibleUntilCommit(t *testing.T) {
+	tp := TP{Topic: "t"}
+	m := NewMap(10)
+	m.Advance(tp, Point{Source: 5, Target: 5}, []Point{{0, 0}})
+
+	s := m.Stage()
+	kvs := s.Advance(tp, Point{Source: 35, Target: 35}, []Point{{10, 10}, {20, 20}, {30, 30}})
+	if len(kvs) != 4 {
+		t.Fatalf("staged %d records; want 3 mapping points and a position", len(kvs))
+	}
+	if p, _ := m.Position(tp); p.Source != 5 {
+		t.Fatalf("uncommitted position visible: %v", p)
+	}
+	if got, _ := m.Translate(tp, 25); got != 5 {
+		t.Fatalf("uncommitted point visible: Translate(25) = %d", got)
+	}
+	// Abandoned: a new stage starts from the committed state and writes
+	// the same points again.
+	s = m.Stage()
+	if kvs := s.Advance(tp, Point{Source: 35, Target: 35}, []Point{{10, 10}, {20, 20}, {30, 30}}); len(kvs) != 4 {
+		t.Fatalf("restaged %d records; want 4", len(kvs))
+	}
+	s.Commit()
+	if got, _ := m.Translate(tp, 25); got != 20 {
+		t.Fatalf("committed Translate(25) = %d; want 20", got)
+	}
+}
