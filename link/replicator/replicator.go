@@ -619,4 +619,3 @@ func (r *Replicator) lagLoop(ctx context.Context) {
 		r.o.Metrics.SetConnected("target", err == nil)
 	}
 }
-
