@@ -20,6 +20,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -79,11 +80,16 @@ func Handler(srv *sdk.Server, log *slog.Logger) http.Handler {
 	})
 }
 
-// RunStdio serves one client over standard input and output until it
-// leaves or ctx ends. Nothing else may write to standard output.
-func RunStdio(ctx context.Context, srv *sdk.Server) error {
-	return srv.Run(ctx, &sdk.StdioTransport{})
+// RunStdio serves one client over in and out (standard input and output
+// for `velo mcp`, newline-delimited JSON-RPC) until it leaves or ctx ends.
+// Nothing else may write to out.
+func RunStdio(ctx context.Context, srv *sdk.Server, in io.Reader, out io.Writer) error {
+	return srv.Run(ctx, &sdk.IOTransport{Reader: io.NopCloser(in), Writer: nopCloser{out}})
 }
+
+type nopCloser struct{ io.Writer }
+
+func (nopCloser) Close() error { return nil }
 
 type tools struct{ s *core.Studio }
 
