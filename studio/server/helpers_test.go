@@ -39,13 +39,15 @@ type envOpts struct {
 	limits      live.Limits
 	mcp         http.Handler
 	loopback    bool
+	// rates overrides the demo feeder's records per second.
+	rates map[string]int
 }
 
 // env is a Studio on a real listener (127.0.0.1) with a temporary
 // notebook directory; every response it sees is checked against the
 // served OpenAPI document.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *httptest.Server
 	studio *core.Studio
 	dir    string
@@ -55,7 +57,7 @@ type env struct {
 	feeder *demo.Feeder
 }
 
-func newEnv(t *testing.T, o envOpts) *env {
+func newEnv(t testing.TB, o envOpts) *env {
 	t.Helper()
 	e := &env{t: t, dir: t.TempDir(), data: t.TempDir()}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -67,7 +69,11 @@ func newEnv(t *testing.T, o envOpts) *env {
 			t.Fatal(err)
 		}
 		e.broker = b
-		f, err := demo.Feed(ctx, demo.FeedConfig{Bootstrap: b.Addr(), Seed: 1, Rates: map[string]int{demo.Trades: 200, demo.Transactions: 100, demo.Clicks: 50}})
+		rates := o.rates
+		if rates == nil {
+			rates = map[string]int{demo.Trades: 200, demo.Transactions: 100, demo.Clicks: 50}
+		}
+		f, err := demo.Feed(ctx, demo.FeedConfig{Bootstrap: b.Addr(), Seed: 1, Rates: rates})
 		if err != nil {
 			b.Close()
 			t.Fatal(err)
@@ -230,7 +236,7 @@ func (e *env) apiError(method, path string, body any, status int, code string) E
 	return env.Error
 }
 
-func eventually(t *testing.T, what string, cond func() bool) {
+func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for !cond() {

@@ -40,7 +40,7 @@ type wsMsg struct {
 }
 
 type wsClient struct {
-	t *testing.T
+	t testing.TB
 	c *websocket.Conn
 }
 

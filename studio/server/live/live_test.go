@@ -34,9 +34,13 @@ type feed struct {
 	count, batch int
 	interval     time.Duration
 	groups       int // distinct symbols
-	fail         error
-	i            int
-	recs         []connectors.Record
+	// rate, when set, paces Reads to rate rows per second (with interval
+	// as the tick) whatever each Read costs.
+	rate    int
+	started time.Time
+	fail    error
+	i       int
+	recs    []connectors.Record
 }
 
 func (f *feed) Schema() types.Schema { return f.cols }
@@ -57,9 +61,16 @@ func (f *feed) Read(ctx context.Context) (connectors.Batch, error) {
 	} else if err := ctx.Err(); err != nil {
 		return connectors.Batch{}, err
 	}
+	n := max(f.batch, 1)
+	if f.rate > 0 {
+		if f.started.IsZero() {
+			f.started = time.Now()
+		}
+		n = int(time.Since(f.started).Seconds()*float64(f.rate)) - f.i
+	}
 	f.recs = f.recs[:0]
 	groups := max(f.groups, 1)
-	for range max(f.batch, 1) {
+	for range n {
 		if f.count > 0 && f.i >= f.count {
 			break
 		}
