@@ -1,19 +1,20 @@
 // The chart of a live result. Loaded lazily with the first run: the
-// notebook list never pays for Recharts, and ECharts (maps and heatmaps)
-// loads only when such a chart is shown. Components stay mounted while rows
+// notebook list never pays for Recharts, and ECharts (time series, maps and
+// heatmaps) loads only when such a chart is shown. Components stay mounted while rows
 // arrive: only their data changes, with animations off, so a chart updating
 // every frame does not flicker or restart.
 import { lazy, memo, Suspense, useMemo } from 'react'
-import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts'
+import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts'
 import type { Chart, Column } from '../api/types'
 import type { Row } from '../live/result'
 import { useTheme } from '../theme'
 import { rendererFor } from './choose'
-import { barData, catKey, lineData, statData, xKey } from './data'
+import { barData, catKey, statData } from './data'
+import { palette } from './palette'
+import { useScheduled } from './schedule'
 
 const EChart = lazy(() => import('./EChart'))
 
-export const palette = ['#0ea5e9', '#8b5cf6', '#f59e0b', '#10b981', '#ef4444', '#ec4899', '#14b8a6', '#6366f1', '#84cc16', '#f97316']
 
 export interface ChartViewProps {
   chart: Chart
@@ -24,9 +25,24 @@ export interface ChartViewProps {
 
 const fmt = new Intl.NumberFormat(undefined, { maximumFractionDigits: 2 })
 const fmtNum = (v: unknown) => (typeof v === 'number' ? fmt.format(v) : String(v))
-const timeFmt = (ms: number) => new Date(ms).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' })
 
-function ChartViewImpl({ chart, columns, rows, height = 260 }: ChartViewProps) {
+// Recharts recomputes a series whenever its dataKey changes identity, so
+// accessors are made once per name and reused on every render.
+const accessors = new Map<string, (d: Record<string, unknown>) => number>()
+function valueOf(name: string) {
+  let f = accessors.get(name)
+  if (!f) {
+    if (accessors.size > 1000) accessors.clear() // names come from data: keep the cache bounded
+    f = (d) => d[name] as number
+    accessors.set(name, f)
+  }
+  return f
+}
+const categoryOf = (d: Record<string, unknown>) => d[catKey] as string
+
+function ChartViewImpl({ chart, columns, rows: latest, height = 260 }: ChartViewProps) {
+  // The chart draws as often as the page's chart budget allows (see schedule.ts).
+  const rows = useScheduled(latest)
   const theme = useTheme()
   const axis = theme === 'dark' ? '#94a3b8' : '#475569'
   const grid = theme === 'dark' ? '#334155' : '#e2e8f0'
@@ -43,8 +59,6 @@ function ChartViewImpl({ chart, columns, rows, height = 260 }: ChartViewProps) {
     )
   } else if (chart.type === 'bar') {
     body = <Bars chart={chart} columns={columns} rows={rows} height={height} axis={axis} grid={grid} tooltipStyle={tooltipStyle} />
-  } else if (chart.type === 'line') {
-    body = <Lines chart={chart} columns={columns} rows={rows} height={height} axis={axis} grid={grid} tooltipStyle={tooltipStyle} />
   } else if (r === 'stat') {
     body = <Stat chart={chart} columns={columns} rows={rows} />
   }
@@ -89,56 +103,14 @@ function Bars({ chart, columns, rows, height, axis, grid, tooltipStyle }: Cartes
       <ResponsiveContainer width="100%" height="100%">
         <BarChart data={data} margin={{ top: 4, right: 8, bottom: 4, left: 8 }}>
           <CartesianGrid stroke={grid} vertical={false} />
-          <XAxis dataKey={(d: Record<string, unknown>) => d[catKey] as string} stroke={axis} tick={{ fontSize: 11 }} interval="preserveStartEnd" />
+          <XAxis dataKey={categoryOf} stroke={axis} tick={{ fontSize: 11 }} interval="preserveStartEnd" />
           <YAxis stroke={axis} tick={{ fontSize: 11 }} tickFormatter={fmtNum} width={64} />
           <Tooltip formatter={fmtNum} contentStyle={tooltipStyle} cursor={{ fillOpacity: 0.1 }} isAnimationActive={false} />
           {measures.length > 1 && <Legend />}
           {measures.map((m, i) => (
-            <Bar key={m} name={m} dataKey={(d: Record<string, unknown>) => d[m] as number} fill={palette[i % palette.length]} isAnimationActive={false} />
+            <Bar key={m} name={m} dataKey={valueOf(m)} fill={palette[i % palette.length]} isAnimationActive={false} />
           ))}
         </BarChart>
-      </ResponsiveContainer>
-    </div>
-  )
-}
-
-function Lines({ chart, columns, rows, height, axis, grid, tooltipStyle }: CartesianProps) {
-  const { data, series, xKind } = useMemo(() => lineData(rows, columns, chart), [rows, columns, chart])
-  return (
-    <div style={{ height }} data-testid="line-chart">
-      <ResponsiveContainer width="100%" height="100%">
-        <LineChart data={data} margin={{ top: 4, right: 8, bottom: 4, left: 8 }}>
-          <CartesianGrid stroke={grid} vertical={false} />
-          <XAxis
-            dataKey={(d: Record<string, unknown>) => d[xKey] as number}
-            type={xKind === 'time' ? 'number' : 'category'}
-            domain={xKind === 'time' ? ['dataMin', 'dataMax'] : undefined}
-            scale={xKind === 'time' ? 'time' : 'auto'}
-            tickFormatter={xKind === 'time' ? timeFmt : undefined}
-            stroke={axis}
-            tick={{ fontSize: 11 }}
-          />
-          <YAxis stroke={axis} tick={{ fontSize: 11 }} tickFormatter={fmtNum} width={64} />
-          <Tooltip
-            formatter={fmtNum}
-            labelFormatter={(l) => (xKind === 'time' && typeof l === 'number' ? new Date(l).toLocaleString() : String(l))}
-            contentStyle={tooltipStyle}
-            isAnimationActive={false}
-          />
-          {series.length > 1 && <Legend />}
-          {series.map((s, i) => (
-            <Line
-              key={s}
-              name={s}
-              dataKey={(d: Record<string, unknown>) => d[s] as number}
-              stroke={palette[i % palette.length]}
-              dot={false}
-              strokeWidth={2}
-              connectNulls
-              isAnimationActive={false}
-            />
-          ))}
-        </LineChart>
       </ResponsiveContainer>
     </div>
   )

@@ -12,7 +12,7 @@ const line: Chart = { type: 'line', x: 'window_start', y: ['volume'], series: 's
 
 describe('rendererFor', () => {
   it.each([
-    ['line', 'recharts'],
+    ['line', 'echarts'],
     ['bar', 'recharts'],
     ['geo', 'echarts'],
     ['heatmap', 'echarts'],

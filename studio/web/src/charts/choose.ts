@@ -7,12 +7,16 @@ import type { Chart, ChartType, Column } from '../api/types'
 
 export type Renderer = 'recharts' | 'echarts' | 'stat' | 'none'
 
-/** rendererFor names the library that draws a chart type: ECharts only where a map or heatmap is needed. */
+/**
+ * rendererFor names the library that draws a chart type: Recharts for bars,
+ * ECharts (canvas) for time series, maps and heatmaps, whose live redraws
+ * Recharts' SVG could not keep within a frame.
+ */
 export function rendererFor(t: ChartType): Renderer {
   switch (t) {
-    case 'line':
     case 'bar':
       return 'recharts'
+    case 'line':
     case 'geo':
     case 'heatmap':
       return 'echarts'

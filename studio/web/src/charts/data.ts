@@ -76,7 +76,7 @@ export interface LineData {
  * measure, or one line per measure; the newest row wins for each (x,
  * series). It keeps the newest maxPoints x values and maxSeries series.
  */
-export function lineData(rows: Row[], columns: Column[], chart: Chart, maxPoints = 300, maxSeries = 10): LineData {
+export function lineData(rows: Row[], columns: Column[], chart: Chart, maxPoints = 200, maxSeries = 10): LineData {
   const xi = indexOf(columns, chart.x)
   const si = indexOf(columns, chart.series)
   const measures = (chart.y ?? []).filter((y) => indexOf(columns, y) >= 0)

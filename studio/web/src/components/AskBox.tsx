@@ -1,6 +1,7 @@
 import { useState } from 'react'
 import { api, errorText } from '../api/client'
 import type { Interpretation as Interp, NlToSqlResponse } from '../api/types'
+import { ChatIcon, SparkIcon } from './icons'
 
 /**
  * AskBox turns a question in English into the cell's SQL (/nl-to-sql). It
@@ -34,9 +35,7 @@ export function AskBox({ prompt, onPrompt, onSql, cellName }: { prompt: string; 
   return (
     <div>
       <form onSubmit={ask} className="flex gap-2" role="search" aria-label={`Ask in English for ${cellName}`}>
-        <span aria-hidden="true" className="pt-1">
-          💬
-        </span>
+        <ChatIcon className="mt-1.5 shrink-0 text-slate-400" />
         <input
           className="input flex-1"
           value={prompt}
@@ -56,9 +55,9 @@ export function AskBox({ prompt, onPrompt, onSql, cellName }: { prompt: string; 
       )}
       {answer && !refused && (
         <div className="mt-1 rounded-md bg-sky-50 p-2 text-sm dark:bg-sky-950" data-testid="nl-answer" role="status">
-          <div>
-            <span aria-hidden="true">🤖 </span>
-            {answer.explanation}
+          <div className="flex gap-1.5">
+            <SparkIcon className="mt-0.5 shrink-0 text-sky-600" />
+            <span>{answer.explanation}</span>
           </div>
           {answer.interpretation && <Interpretation i={answer.interpretation} />}
           <div className="muted mt-0.5 text-xs" data-testid="nl-provider">

@@ -5,7 +5,9 @@ import { vizOf } from '../charts/choose'
 import { useValidation } from '../editor/useValidation'
 import { startRun, type Run } from '../live/run'
 import type { Action, CellState } from '../state/notebook'
+import { emitsOnlyWhenWindowsClose, withEmitChanges } from '../state/sql'
 import { AskBox } from './AskBox'
+import { DeployIcon, TrashIcon } from './icons'
 import { DeployPanel } from './DeployPanel'
 import { ResultsPanel } from './ResultsPanel'
 import { TestPanel } from './TestPanel'
@@ -43,14 +45,14 @@ function CellImpl({ cell, index, count, notebook, dirty, dispatch, onSave }: Cel
 
   const label = cell.name || `cell ${index + 1}`
 
-  async function doRun() {
-    if (!cell.sql.trim() || starting) return
+  async function doRun(sql = cell.sql) {
+    if (!sql.trim() || starting) return
     runRef.current?.close()
     setRun(undefined)
     setRunError(undefined)
     setStarting(true)
     try {
-      setRun(await startRun(cell.sql))
+      setRun(await startRun(sql))
     } catch (e) {
       setRunError(errorText(e))
     } finally {
@@ -134,7 +136,7 @@ function CellImpl({ cell, index, count, notebook, dirty, dispatch, onSave }: Cel
           }}
           aria-label={`Delete ${label}`}
         >
-          🗑
+          <TrashIcon />
         </button>
       </header>
       <AskBox
@@ -181,7 +183,8 @@ function CellImpl({ cell, index, count, notebook, dirty, dispatch, onSave }: Cel
           {testing ? 'Testing…' : '✓ Test'}
         </button>
         <button type="button" className="btn" onClick={() => void doDeploy()} disabled={!cell.sql.trim() || planning} aria-label={`Deploy ${label}`}>
-          {planning ? 'Preparing…' : '🚀 Deploy'}
+          <DeployIcon />
+          {planning ? 'Preparing…' : 'Deploy'}
         </button>
         <span className="muted hidden text-xs sm:inline">Shift+Enter runs · Ctrl/⌘+S saves</span>
       </div>
@@ -190,7 +193,23 @@ function CellImpl({ cell, index, count, notebook, dirty, dispatch, onSave }: Cel
           Could not run: {runError}
         </p>
       )}
-      {run && <ResultsPanel run={run} viz={vizOf(cell.sql)} name={label} />}
+      {run && (
+        <ResultsPanel
+          key={run.result.getSnapshot().queryId}
+          run={run}
+          viz={vizOf(cell.sql)}
+          name={label}
+          onEmitChanges={
+            emitsOnlyWhenWindowsClose(cell.sql)
+              ? () => {
+                  const sql = withEmitChanges(cell.sql)
+                  dispatch({ type: 'sql', key: cell.key, sql })
+                  void doRun(sql)
+                }
+              : undefined
+          }
+        />
+      )}
       {testError && (
         <p role="alert" className="mt-2 text-sm text-rose-700 dark:text-rose-300">
           Could not test: {testError}

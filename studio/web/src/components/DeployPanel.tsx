@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react'
 import { api, ApiError, errorText } from '../api/client'
 import type { DeployPlan } from '../api/types'
 import { saveFile } from '../state/download'
+import { CheckBoxIcon } from './icons'
 
 const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`
 
@@ -61,11 +62,14 @@ export function DeployPanel({ plan, request, fileName, onClose }: { plan: Deploy
           ✕
         </button>
       </div>
-      {(s.title || s.notebook) && <p className="mt-1">📋 Notebook: {s.title || s.notebook}</p>}
+      {(s.title || s.notebook) && <p className="mt-1">Notebook: {s.title || s.notebook}</p>}
       <p className="mt-2 font-medium">{applied ? 'Deployed:' : 'Will deploy:'}</p>
       <ul className="mt-1 space-y-0.5" data-testid="deploy-lines">
         {summaryLines(plan).map((l) => (
-          <li key={l}>☑️ {l}</li>
+          <li key={l} className="flex items-center gap-1.5">
+            <CheckBoxIcon className="text-emerald-600 dark:text-emerald-400" />
+            {l}
+          </li>
         ))}
       </ul>
       {s.cells && s.cells.length > 0 && (
@@ -113,7 +117,7 @@ export function DeployPanel({ plan, request, fileName, onClose }: { plan: Deploy
       )}
       <div className="mt-3 flex flex-wrap gap-2">
         <button type="button" className="btn" onClick={() => saveFile(`${fileName}.yaml`, plan.yaml, 'application/yaml')}>
-          ⬇ Download YAML
+          Download YAML
         </button>
         <span className="flex-1" />
         <button type="button" className="btn" onClick={onClose}>

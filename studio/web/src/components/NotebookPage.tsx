@@ -16,6 +16,7 @@ import {
 } from '../state/notebook'
 import { Cell } from './Cell'
 import { DeployPanel } from './DeployPanel'
+import { DeployIcon } from './icons'
 
 type SaveState = { kind: 'idle' } | { kind: 'saving' } | { kind: 'saved'; at: number } | { kind: 'error'; message: string; problems?: string[] } | { kind: 'conflict'; message: string; theirs?: Notebook; savedAs?: string }
 
@@ -188,7 +189,8 @@ function NotebookEditor({ stored }: { stored: Notebook }) {
           Export YAML
         </a>
         <button type="button" className="btn" onClick={() => void deployNotebook()} aria-label="Deploy the whole notebook">
-          🚀 Deploy notebook
+          <DeployIcon />
+          Deploy notebook
         </button>
       </div>
       {draft && (

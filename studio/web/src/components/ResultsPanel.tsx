@@ -1,7 +1,8 @@
-import { lazy, Suspense, useEffect, useState, useSyncExternalStore } from 'react'
+import { lazy, Suspense, useEffect, useRef, useState, useSyncExternalStore } from 'react'
 import { api, errorText } from '../api/client'
 import { chartTypes, type ChartType } from '../api/types'
 import { axesArrived, emptyChoice, needsAxes, pick, shownChart, type ChartChoice } from '../charts/choose'
+import { useHeldWhile, useOnScreen } from '../live/onScreen'
 import type { Run } from '../live/run'
 import { saveFile, toCSV, toJSON } from '../state/download'
 import { ResultsTable } from './ResultsTable'
@@ -24,10 +25,21 @@ const stateText: Record<string, string> = {
  * ResultsPanel shows a run: its state and rates, the chart (suggested or
  * picked), and the rows newest first, with pause/resume and downloads.
  */
-export function ResultsPanel({ run, viz, name, onStop }: { run: Run; viz: string; name: string; onStop?: () => void }) {
+export function ResultsPanel({ run, viz, name, onStop, onEmitChanges }: { run: Run; viz: string; name: string; onStop?: () => void; onEmitChanges?: () => void }) {
   const snap = useSyncExternalStore(run.result.subscribe, run.result.getSnapshot)
+  // Off screen, the table and chart keep what they showed; the counts above them stay live.
+  const section = useRef<HTMLElement>(null)
+  const onScreen = useOnScreen(section)
+  const rows = useHeldWhile(!onScreen, snap.rows)
   const [choice, setChoice] = useState<ChartChoice>(emptyChoice)
   const [chartError, setChartError] = useState<string>()
+  // A windowed query without EMIT shows nothing until its first window
+  // closes; after a few quiet seconds, say so and offer EMIT CHANGES.
+  const [quiet, setQuiet] = useState(false)
+  useEffect(() => {
+    const t = setTimeout(() => setQuiet(true), 3000)
+    return () => clearTimeout(t)
+  }, [])
 
   // The server's suggestion comes with the schema; when it does not, ask.
   const columnsKey = snap.columns.map((c) => `${c.name}:${c.type}`).join(',')
@@ -68,7 +80,7 @@ export function ResultsPanel({ run, viz, name, onStop }: { run: Run; viz: string
         : 'bg-slate-100 text-slate-700 dark:bg-slate-800 dark:text-slate-200'
 
   return (
-    <section className="mt-3 flex flex-col gap-2" aria-label={`Results of ${name}`}>
+    <section ref={section} className="mt-3 flex flex-col gap-2" aria-label={`Results of ${name}`}>
       <div className="flex flex-wrap items-center gap-x-3 gap-y-1 text-sm" role="status" aria-live="polite">
         <span className={`rounded px-1.5 py-0.5 text-xs font-medium ${badge}`} data-testid="run-state">
           {snap.state === 'running' && <span aria-hidden="true">● </span>}
@@ -139,6 +151,16 @@ export function ResultsPanel({ run, viz, name, onStop }: { run: Run; viz: string
           JSON
         </button>
       </div>
+      {onEmitChanges && quiet && snap.total === 0 && snap.state === 'running' && (
+        <div role="status" className="flex flex-wrap items-center gap-2 rounded-md border border-sky-300 bg-sky-50 p-2 text-sm dark:border-sky-700 dark:bg-sky-950" data-testid="emit-hint">
+          <span className="flex-1">
+            No rows yet: this query has a window and no EMIT clause, so it emits one row per group when each window closes (EMIT FINAL).
+          </span>
+          <button type="button" className="btn" onClick={onEmitChanges}>
+            Add EMIT CHANGES and run again
+          </button>
+        </div>
+      )}
       {snap.error && (
         <p role="alert" className="rounded-md border border-rose-300 bg-rose-50 p-2 text-sm text-rose-800 dark:border-rose-700 dark:bg-rose-950 dark:text-rose-200">
           {snap.error.message}
@@ -147,11 +169,11 @@ export function ResultsPanel({ run, viz, name, onStop }: { run: Run; viz: string
       {(chart.warning || chartError) && <p className="text-xs text-amber-700 dark:text-amber-300">{chart.warning ?? `No chart suggestion: ${chartError}`}</p>}
       {chart.type !== 'table' && (
         <Suspense fallback={<div className="muted h-[260px] p-3 text-sm">Loading the chart…</div>}>
-          <ChartView chart={chart} columns={snap.columns} rows={snap.rows} />
+          <ChartView chart={chart} columns={snap.columns} rows={rows} />
         </Suspense>
       )}
       {chart.reason && chart.type !== 'table' && <p className="muted text-xs">Why this chart: {chart.reason}</p>}
-      <ResultsTable columns={snap.columns} rows={snap.rows} label={`Rows of ${name}, newest first`} />
+      <ResultsTable columns={snap.columns} rows={rows} label={`Rows of ${name}, newest first`} />
     </section>
   )
 }

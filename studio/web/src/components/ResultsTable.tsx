@@ -3,6 +3,7 @@ import { createColumnHelper, tableFeatures, useTable } from '@tanstack/react-tab
 import { useVirtualizer } from '@tanstack/react-virtual'
 import type { Column } from '../api/types'
 import type { Row } from '../live/result'
+import { tableScheduler, useScheduled } from '../charts/schedule'
 
 const features = tableFeatures({})
 const helper = createColumnHelper<typeof features, Row>()
@@ -21,7 +22,8 @@ const numericType = /^(INT|INTEGER|BIGINT|SMALLINT|DECIMAL|NUMERIC|DOUBLE|FLOAT|
  * in the DOM, so a table holding thousands of rows costs the same to update
  * as one holding twenty.
  */
-export function ResultsTable({ columns, rows, height = 240, label }: { columns: Column[]; rows: Row[]; height?: number; label: string }) {
+export function ResultsTable({ columns, rows: latest, height = 240, label }: { columns: Column[]; rows: Row[]; height?: number; label: string }) {
+  const rows = useScheduled(latest, tableScheduler)
   const defs = useMemo(
     () =>
       columns.map((c, i) =>

@@ -2,6 +2,7 @@ import { useState } from 'react'
 import { api, errorText } from '../api/client'
 import type { AnalyzeResponse, TestReport } from '../api/types'
 import { assertionKinds, buildAssertion, describeAssertion } from '../state/assertions'
+import { SparkIcon } from './icons'
 
 const fmt = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 })
 const ms = (v: number) => `${v < 10 ? v.toFixed(1) : fmt.format(v)}ms`
@@ -120,13 +121,16 @@ export function TestPanel(props: {
         <div className="mt-3">
           {!ai && (
             <button type="button" className="btn" onClick={explain} disabled={aiBusy}>
-              {aiBusy ? 'Asking…' : '🤖 Explain the failure'}
+              <SparkIcon />
+              {aiBusy ? 'Asking…' : 'Explain the failure'}
             </button>
           )}
           {aiError && <p className="mt-1 text-rose-700 dark:text-rose-300">{aiError}</p>}
           {ai && (
             <div className="mt-1 rounded-md bg-sky-50 p-2 dark:bg-sky-950">
-              <div className="font-medium">🤖 Analysis{ai.provider ? ` (${ai.provider})` : ''}</div>
+              <div className="flex items-center gap-1 font-medium">
+                <SparkIcon /> Analysis{ai.provider ? ` (${ai.provider})` : ''}
+              </div>
               <p className="whitespace-pre-wrap">{ai.explanation}</p>
             </div>
           )}
