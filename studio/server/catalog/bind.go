@@ -160,6 +160,9 @@ func (c *Catalog) bindRef(ctx context.Context, b *Binding, ref *ast.SourceRef, s
 			return
 		}
 		stream = s
+	case typ == "kafka_source" && set.declared[key]:
+		// The user declared it: their columns and time settings stand;
+		// only the connection is filled in below.
 	case typ == "kafka_source":
 		if s := c.declaredByTopic(user["topic"]); s != nil {
 			stream = s
