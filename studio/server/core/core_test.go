@@ -62,7 +62,7 @@ func TestPositions(t *testing.T) {
 		ok             bool
 	}{
 		{1, 1, 0, true},
-		{1, 9, 9, true}, // after "SELECT é" (é is 2 bytes): the comma
+		{1, 9, 9, true},   // after "SELECT é" (é is 2 bytes): the comma
 		{1, 10, 10, true}, // the end of line 1
 		{1, 11, 0, false},
 		{2, 4, 14, true},
