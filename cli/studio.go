@@ -163,7 +163,7 @@ func startBackend(ctx context.Context, f *studioFlags, stderr io.Writer) (*studi
 	wd, _ := os.Getwd()
 	s, err := core.New(core.Config{
 		Catalog: catalog.New(cc), Notebooks: store, Assistant: gen, Kube: kube, Namespace: ns, Kafka: kafka,
-		AllowDeploy: f.allowDeploy, Logger: log, FileRoots: []string{wd, f.dir},
+		AllowDeploy: f.allowDeploy, Logger: log, FileRoots: []string{wd, f.dir}, NoFiles: f.store == "cluster",
 		Limits: live.Limits{MaxQueries: f.maxQueries, MaxRows: f.maxRows, MaxDuration: f.queryTime, MaxState: 1_000_000},
 	})
 	if err != nil {

@@ -50,6 +50,9 @@ type Config struct {
 	// FileRoots are the directories file sources may read; a query that
 	// names a file elsewhere is refused. Empty means the working directory.
 	FileRoots []string
+	// NoFiles refuses every file source (a Studio in a pod has no user
+	// files, and must not read its own, such as its service account token).
+	NoFiles bool
 	// MaxTestRecords bounds the records per source of a test run (default
 	// 1,000,000) and MaxGenerateRecords those of generate-data (default 10,000).
 	MaxTestRecords     int64
@@ -92,7 +95,7 @@ func New(cfg Config) (*Studio, error) {
 	}
 	s := &Studio{cfg: cfg, log: log, hub: live.NewHub(cfg.Limits, log)}
 	roots := cfg.FileRoots
-	if len(roots) == 0 {
+	if len(roots) == 0 && !cfg.NoFiles {
 		wd, err := os.Getwd()
 		if err != nil {
 			return nil, fmt.Errorf("studio: %w", err)

@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -52,6 +53,25 @@ func TestAllowedPath(t *testing.T) {
 		if got := s.allowedPath(path); got != want {
 			t.Errorf("allowedPath(%s) = %v, want %v", path, got, want)
 		}
+	}
+}
+
+// A Studio without files (in a pod) reads none, whatever the path.
+func TestNoFiles(t *testing.T) {
+	store, _ := notebooks.NewFileStore(t.TempDir())
+	s, err := New(Config{Notebooks: store, NoFiles: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	wd, _ := os.Getwd()
+	if s.allowedPath(filepath.Join(wd, "core.go")) || s.allowedPath("/var/run/secrets/kubernetes.io/serviceaccount/token") {
+		t.Error("a file was allowed")
+	}
+	_, err = s.StartQuery(context.Background(), QueryRequest{SQL: "SELECT a FROM 'file:/var/run/secrets/kubernetes.io/serviceaccount/token.csv'"})
+	var ce *Error
+	if !errors.As(err, &ce) || ce.Code != CodeNotAllowed || !strings.Contains(ce.Message, "reads no files") {
+		t.Errorf("got %v", err)
 	}
 }
 

@@ -119,7 +119,9 @@ func (s *Studio) policy(q *plan.Query) error {
 		case "stdin":
 			errs.AddHint(src.Pos, src.Pos, "bind it to a file or a Kafka topic", fmt.Sprintf("source %q reads standard input, which the Studio does not have", src.Name))
 		case "file_source":
-			if !s.allowedPath(src.Props["path"]) {
+			if s.cfg.NoFiles {
+				errs.AddHint(src.Pos, src.Pos, "read a Kafka topic instead", fmt.Sprintf("source %q reads a file: this Studio reads no files", src.Name))
+			} else if !s.allowedPath(src.Props["path"]) {
 				errs.AddHint(src.Pos, src.Pos, "the Studio reads files under: "+strings.Join(s.roots, ", "),
 					fmt.Sprintf("source %q reads %s, outside the directories the Studio may read", src.Name, src.Props["path"]))
 			}
@@ -133,6 +135,9 @@ func (s *Studio) policy(q *plan.Query) error {
 
 // allowedPath reports whether path (after symlinks) lies under a root.
 func (s *Studio) allowedPath(path string) bool {
+	if s.cfg.NoFiles {
+		return false
+	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return false
