@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"os"
 	"os/signal"
 	"slices"
@@ -18,9 +17,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/velostream/velostream/broker"
+	"github.com/velostream/velostream/demo"
 	"github.com/velostream/velostream/engine"
-	"github.com/velostream/velostream/engine/connectors"
-	"github.com/velostream/velostream/engine/connectors/kafka"
 	"github.com/velostream/velostream/engine/diag"
 	"github.com/velostream/velostream/engine/executor"
 	"github.com/velostream/velostream/engine/types"
@@ -66,12 +64,15 @@ func newDemoCmd() *cobra.Command {
 		Use:   "demo",
 		Short: "Run a live demo: an embedded broker, synthetic trades and transactions, a windowed query",
 		Long: `demo starts the embedded Kafka-protocol broker (as velo broker does), feeds
-two topics with synthetic data at a steady rate, and runs a windowed query
-over trades with live results on standard output:
+the demo streams with synthetic data at a steady rate, and runs a windowed
+query over trades with live results on standard output:
 
   trades        symbol, price (4 decimals), quantity, side, venue, customer_id, ts
   transactions  txn_id, customer_id, amount (2 decimals), currency, region,
                 merchant, fraud_score, lat, lon, ts
+  clicks        user_id, session_id, page, referrer, ts
+  customers     customer_id, name, tier, region (a table, written once;
+                every customer_id of trades and transactions is one of it)
 
 Nothing needs to be installed: the broker runs in this process. Any Kafka
 client can read the topics while the demo runs (the address is printed on
@@ -162,26 +163,19 @@ func runDemo(cmd *cobra.Command, f demoFlags) error {
 		return exitCode(1, errReported)
 	}
 
-	feedCtx, stopFeeds := context.WithCancel(context.Background())
-	var feeds sync.WaitGroup
-	feedErr := make(chan error, 2)
-	for _, topic := range []string{"trades", "transactions"} {
-		sink, err := kafka.OpenSink(ctx, connectors.Config{Name: topic, Props: map[string]string{
-			"topic": topic, "bootstrap.servers": b.Addr(), "partitions": "3"}}, kafka.Options{Logger: log})
-		if err != nil {
-			stopFeeds()
-			return err
-		}
-		feeds.Add(1)
-		go func() {
-			defer feeds.Done()
-			defer sink.Close()
-			if err := feed(feedCtx, sink, topic, f.rate); err != nil && feedCtx.Err() == nil {
-				feedErr <- fmt.Errorf("feeding %s: %w", topic, err)
-			}
-		}()
+	// The demo data is the demo package's: the same streams, schemas and
+	// values velo studio --demo, the docs and the NL->SQL examples use.
+	fd, err := demo.Feed(ctx, demo.FeedConfig{Bootstrap: b.Addr(), Seed: uint64(time.Now().UnixNano()), Partitions: 3, Logger: log,
+		Rates: map[string]int{demo.Trades: f.rate, demo.Transactions: f.rate, demo.Clicks: f.rate}})
+	if err != nil {
+		return err
 	}
-	fmt.Fprintf(stderr, "velo demo: broker on %s (data in %s); feeding trades and transactions at %d records/s each; Ctrl-C stops.\n"+
+	stopFeeds := func() {
+		if err := fd.Close(); err != nil {
+			fmt.Fprintln(stderr, "velo demo:", err)
+		}
+	}
+	fmt.Fprintf(stderr, "velo demo: broker on %s (data in %s); feeding trades, transactions and clicks at %d records/s each (and the customers table); Ctrl-C stops.\n"+
 		"velo demo: read the topics with any Kafka client, e.g. kcat -b %s -t transactions -C\n", b.Addr(), dir, f.rate, b.Addr())
 
 	var em executor.Emitter
@@ -198,9 +192,8 @@ func runDemo(cmd *cobra.Command, f demoFlags) error {
 	runCtx, cancelRun := context.WithCancel(ctx)
 	go func() {
 		select {
-		case err := <-feedErr:
-			fmt.Fprintln(stderr, "velo demo:", err)
-			cancelRun()
+		case <-fd.Done():
+			cancelRun() // the feeder stopped on an error; stopFeeds reports it
 		case <-runCtx.Done():
 		}
 	}()
@@ -208,7 +201,6 @@ func runDemo(cmd *cobra.Command, f demoFlags) error {
 	cancelRun()
 	em.Close()
 	stopFeeds()
-	feeds.Wait()
 	if stats != nil {
 		fmt.Fprintln(stderr, stats.Summary(time.Since(start)))
 	}
@@ -219,87 +211,6 @@ func runDemo(cmd *cobra.Command, f demoFlags) error {
 		return exitCode(1, err)
 	}
 	return nil
-}
-
-// feed writes synthetic records to a topic at rate records per second,
-// in small batches so that the stream looks steady.
-func feed(ctx context.Context, sink *kafka.Sink, topic string, rate int) error {
-	gen := newDemoGen(topic)
-	const tick = 20 * time.Millisecond
-	t := time.NewTicker(tick)
-	defer t.Stop()
-	start := time.Now()
-	sent := 0
-	var recs []connectors.OutRecord
-	for {
-		select {
-		case <-ctx.Done():
-			fctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			return sink.Flush(fctx)
-		case now := <-t.C:
-			due := int(now.Sub(start).Seconds()*float64(rate)) - sent
-			recs = recs[:0]
-			for range due {
-				recs = append(recs, gen.next(now))
-			}
-			if err := sink.Write(ctx, recs); err != nil {
-				return err
-			}
-			sent += due
-		}
-	}
-}
-
-// demoGen makes plausible records: trade prices walk randomly per symbol,
-// transactions come from a fixed population of customers.
-type demoGen struct {
-	topic  string
-	rng    *rand.Rand
-	prices map[string]int64 // price in ten-thousandths
-	seq    int64
-}
-
-var (
-	demoSymbols   = []string{"AAPL", "MSFT", "GOOG", "AMZN", "NVDA", "META", "TSLA", "AMD"}
-	demoVenues    = []string{"XNAS", "XNYS", "ARCX", "BATS"}
-	demoCurrency  = []string{"USD", "EUR", "GBP", "JPY"}
-	demoRegions   = []string{"NA", "EU", "APAC", "LATAM"}
-	demoMerchants = []string{"grocer", "airline", "electronics", "fuel", "pharmacy", "restaurant", "marketplace"}
-)
-
-func newDemoGen(topic string) *demoGen {
-	g := &demoGen{topic: topic, rng: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7)), prices: map[string]int64{}}
-	for i, s := range demoSymbols {
-		g.prices[s] = int64(100+40*i) * 10_000
-	}
-	return g
-}
-
-func (g *demoGen) next(now time.Time) connectors.OutRecord {
-	g.seq++
-	ts := now.UnixMilli()
-	customer := fmt.Sprintf("C-%05d", g.rng.IntN(5000))
-	if g.topic == "trades" {
-		sym := demoSymbols[g.rng.IntN(len(demoSymbols))]
-		p := max(10_000, g.prices[sym]+int64(g.rng.IntN(2001)-1000))
-		g.prices[sym] = p
-		side := "BUY"
-		if g.rng.IntN(2) == 0 {
-			side = "SELL"
-		}
-		v := fmt.Sprintf(`{"symbol":"%s","price":%d.%04d,"quantity":%d,"side":"%s","venue":"%s","customer_id":"%s","ts":%d}`,
-			sym, p/10_000, p%10_000, 1+g.rng.IntN(500), side, demoVenues[g.rng.IntN(len(demoVenues))], customer, ts)
-		return connectors.OutRecord{Key: []byte(sym), Value: []byte(v)}
-	}
-	cents := 100 + g.rng.Int64N(500_000)
-	if g.rng.IntN(50) == 0 {
-		cents *= 20 // now and then a large one
-	}
-	v := fmt.Sprintf(`{"txn_id":"T-%09d","customer_id":"%s","amount":%d.%02d,"currency":"%s","region":"%s","merchant":"%s","fraud_score":%.3f,"lat":%.4f,"lon":%.4f,"ts":%d}`,
-		g.seq, customer, cents/100, cents%100, demoCurrency[g.rng.IntN(len(demoCurrency))], demoRegions[g.rng.IntN(len(demoRegions))],
-		demoMerchants[g.rng.IntN(len(demoMerchants))], g.rng.Float64()*g.rng.Float64(), g.rng.Float64()*140-60, g.rng.Float64()*360-180, ts)
-	return connectors.OutRecord{Key: []byte(customer), Value: []byte(v)}
 }
 
 // board shows EMIT CHANGES results as a live table with one line per
