@@ -13,6 +13,7 @@ import (
 	"time"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
 )
 
 // startStudio runs `velo studio args...` until the test ends and returns
@@ -204,5 +205,69 @@ func TestMCPOverStdio(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "studio ready") {
 		t.Errorf("logs did not go to stderr: %q", stderr.String())
+	}
+}
+
+// velo studio with a cluster (envtest): notebooks are Notebook objects,
+// the sample is created there, and Deploy applies.
+func TestStudioInACluster(t *testing.T) {
+	assets := os.Getenv("KUBEBUILDER_ASSETS")
+	if assets == "" {
+		t.Fatal("KUBEBUILDER_ASSETS is not set: export KUBEBUILDER_ASSETS=$(hack/setup-envtest.sh | tail -1)")
+	}
+	env := &envtest.Environment{
+		CRDDirectoryPaths:     []string{filepath.Join("..", "config", "crd", "bases")},
+		ErrorIfCRDPathMissing: true,
+		BinaryAssetsDirectory: assets,
+	}
+	cfg, err := env.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer env.Stop()
+	user, err := env.AddUser(envtest.User{Name: "studio", Groups: []string{"system:masters"}}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kc, err := user.KubeConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	os.WriteFile(kubeconfig, kc, 0o600)
+
+	url := startStudio(t, "--demo", "--kubeconfig", kubeconfig, "--notebooks", "cluster", "--namespace", "default")
+	var info struct {
+		Cluster   bool   `json:"cluster"`
+		Namespace string `json:"namespace"`
+		Notebooks string `json:"notebooks"`
+	}
+	getJSON(t, url+"/api/v1/info", &info)
+	if !info.Cluster || info.Namespace != "default" || info.Notebooks != "Notebook objects in namespace default" {
+		t.Fatalf("info %+v", info)
+	}
+	var nb struct {
+		Name    string `json:"name"`
+		Version string `json:"version"`
+		Cells   []struct{ Name string }
+	}
+	getJSON(t, url+"/api/v1/notebooks/trading-analytics", &nb)
+	if len(nb.Cells) != 5 || nb.Version == "" {
+		t.Fatalf("sample notebook %+v", nb)
+	}
+	body := strings.NewReader(`{"notebook": "trading-analytics", "dryRun": false}`)
+	resp, err := http.Post(url+"/api/v1/deploy", "application/json", body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var plan struct {
+		Applied bool `json:"applied"`
+		Summary struct{ Queries, Metrics, Alerts int }
+		Objects []struct{ Kind, Action string }
+	}
+	json.NewDecoder(resp.Body).Decode(&plan)
+	if resp.StatusCode != 200 || !plan.Applied || plan.Summary.Queries != 2 || plan.Summary.Metrics != 3 || plan.Summary.Alerts != 1 || plan.Objects[0].Action != "configured" {
+		t.Errorf("deploy: %d %+v", resp.StatusCode, plan)
 	}
 }

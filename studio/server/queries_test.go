@@ -170,6 +170,33 @@ func TestBoundedQueryOverWebSocket(t *testing.T) {
 	e.apiError("GET", q.Stream, nil, 400, "invalid_request")
 }
 
+// A page of another site cannot open a results stream; on loopback,
+// another loopback origin (the UI's dev server) can.
+func TestWebSocketOrigins(t *testing.T) {
+	e := newEnv(t, envOpts{loopback: true})
+	path := e.writeData("trades.jsonl", tradesJSONL(5))
+	q := e.start(fmt.Sprintf("SELECT symbol FROM trades WITH ('trades.path' = '%s')", path), nil)
+	for origin, ok := range map[string]bool{"https://evil.example": false, "http://localhost:5173": true, "": true} {
+		h := http.Header{}
+		if origin != "" {
+			h.Set("Origin", origin)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		c, resp, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(e.srv.URL, "http")+q.Stream, &websocket.DialOptions{HTTPHeader: h})
+		cancel()
+		if (err == nil) != ok {
+			status := 0
+			if resp != nil {
+				status = resp.StatusCode
+			}
+			t.Errorf("origin %q: err %v (status %d), want ok=%v", origin, err, status, ok)
+		}
+		if c != nil {
+			c.CloseNow()
+		}
+	}
+}
+
 func TestQueryOverServerSentEvents(t *testing.T) {
 	e := newEnv(t, envOpts{})
 	path := e.writeData("trades.jsonl", tradesJSONL(40))

@@ -42,9 +42,14 @@ func (s *Server) streamQuery(w http.ResponseWriter, r *http.Request) {
 		writeError(w, badRequest("this is a WebSocket (Upgrade: websocket) or server-sent events (Accept: text/event-stream) endpoint"))
 		return
 	}
-	// The default origin check stands: a page of another site must not
-	// read the results.
-	c, err := websocket.Accept(w, r, nil)
+	// A page of another site must not read the results: the origin must
+	// be this server's, or (on loopback) another loopback origin, so the
+	// UI's dev server (Vite, proxying /api) works.
+	var opts *websocket.AcceptOptions
+	if s.opts.LoopbackOnly {
+		opts = &websocket.AcceptOptions{OriginPatterns: []string{"localhost:*", "127.0.0.1:*", "[::1]:*"}}
+	}
+	c, err := websocket.Accept(w, r, opts)
 	if err != nil {
 		s.log.Debug("studio: websocket handshake failed", "error", err)
 		return
