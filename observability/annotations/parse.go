@@ -152,12 +152,16 @@ type parserState struct {
 	errs  diag.List
 	names map[string]*Metric // every named @metric, including bad ones
 	bad   map[*Metric]bool   // metrics with errors: alerts on them are dropped quietly
+	// viz and vizTitle are @viz / @viz_title written before any @metric:
+	// they choose how the query's own results are charted (the Studio).
+	viz      Viz
+	vizTitle string
 }
 
 func parse(annots []ast.Annotation, output types.Schema, open bool) (*Spec, diag.List) {
 	p := &parserState{out: output, open: open, names: map[string]*Metric{}, bad: map[*Metric]bool{}}
 	metrics, alerts := p.group(annots)
-	spec := &Spec{}
+	spec := &Spec{Viz: p.viz, VizTitle: p.vizTitle}
 	byGroup := map[*group]*Metric{}
 	for _, g := range metrics {
 		m := p.metric(g)
@@ -190,6 +194,8 @@ func (p *parserState) group(annots []ast.Annotation) (metrics, alerts []*group) 
 		case name == kAlert:
 			curAlert = &group{head: a, settings: map[string]ast.Annotation{}, metric: curMetric}
 			alerts = append(alerts, curAlert)
+		case (name == kViz || name == kVizTitle) && curMetric == nil:
+			p.queryViz(name, a)
 		case contains(metricKeys, name):
 			if curMetric == nil {
 				p.errs.AddHint(a.NamePos, nameEnd(a), "start the metric with `-- @metric: NAME` on a line before it",
@@ -217,6 +223,21 @@ func (p *parserState) group(annots []ast.Annotation) (metrics, alerts []*group) 
 		}
 	}
 	return metrics, alerts
+}
+
+// queryViz reads a @viz or @viz_title that belongs to the query's results
+// rather than to a metric.
+func (p *parserState) queryViz(name string, a ast.Annotation) {
+	if name == kVizTitle {
+		p.vizTitle = a.Value
+		return
+	}
+	v := strings.ToLower(strings.TrimSpace(a.Value))
+	if !contains(vizNames, v) {
+		p.valueErr(a, "use "+strings.Join(vizNames, ", "), "unknown @viz %q", a.Value)
+		return
+	}
+	p.viz = Viz(v)
 }
 
 func (p *parserState) set(g *group, name string, a ast.Annotation) {

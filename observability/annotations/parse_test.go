@@ -483,3 +483,15 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// A @viz (and @viz_title) before any @metric chooses the chart of the
+// query's own results; an unknown kind is still an error.
+func TestQueryLevelViz(t *testing.T) {
+	s, errs := FromQuery(bind(t, trades+"-- @viz: bar\n-- @viz_title: Volume by symbol\n"+plain))
+	if len(errs) > 0 || s.Viz != VizBar || s.VizTitle != "Volume by symbol" || len(s.Metrics) != 0 {
+		t.Fatalf("spec %+v errs %v", s, errs)
+	}
+	if _, errs := FromQuery(bind(t, trades+"-- @viz: pie\n"+plain)); len(errs) != 1 || !strings.Contains(errs[0].Msg, `unknown @viz "pie"`) {
+		t.Fatalf("errs %v", errs)
+	}
+}

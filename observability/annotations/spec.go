@@ -44,6 +44,10 @@ import (
 type Spec struct {
 	Metrics []*Metric
 	Alerts  []*Alert
+	// Viz and VizTitle are a @viz and @viz_title written before any
+	// @metric: the chart for the query's own results ("" when not given).
+	Viz      Viz
+	VizTitle string
 	// Window is how often a windowed query emits a window's results (the
 	// tumbling size or the sliding advance); 0 when the query is not
 	// windowed or its windows have no fixed period (sessions). An alert on
