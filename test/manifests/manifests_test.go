@@ -103,6 +103,7 @@ func renderings(t *testing.T) []rendering {
 			"--set", "monitoring.serviceMonitor.labels.release=kps")},
 		{"helm no leader election, own service account", helmTemplate("--set", "operator.leaderElection=false",
 			"--set", "serviceAccount.create=false", "--set", "serviceAccount.name=existing", "--set", "runner.image=registry.example/velo:runner")},
+		{"helm with the Studio", helmTemplate("--set", "studio.enabled=true")},
 	}
 }
 
@@ -335,7 +336,8 @@ func strictDecode(t *testing.T, u *unstructured.Unstructured) runtime.Object {
 	return obj
 }
 
-// Every pod the operator is installed with runs hardened.
+// Every pod the chart and kustomize install (the operator's, the optional
+// Studio's) runs hardened.
 func TestOperatorPodsAreHardened(t *testing.T) {
 	for _, r := range renderings(t) {
 		for _, u := range documents(t, r.yaml) {
@@ -358,7 +360,7 @@ func TestOperatorPodsAreHardened(t *testing.T) {
 				if c.LivenessProbe == nil || c.ReadinessProbe == nil || c.Resources.Limits.Memory().IsZero() {
 					t.Errorf("%s: %s/%s: probes or memory limit missing", r.name, d.Name, c.Name)
 				}
-				if c.Args[0] != "operator" {
+				if c.Args[0] != "operator" && c.Args[0] != "studio" {
 					t.Errorf("%s: %s/%s: args %v", r.name, d.Name, c.Name, c.Args)
 				}
 			}
