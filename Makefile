@@ -138,6 +138,6 @@ test-web: $(WEB_MODULES) ## type-check the web UI and run its Vitest unit tests
 	cd $(WEB) && npm run typecheck && npx vitest run
 
 test-e2e-web: web ## browser end-to-end tests of the Studio: Debian chromium + playwright-core against velo studio --demo
-	hack/install-apt.sh chromium=chromium
+	hack/install-apt.sh chromium=chromium kcat=kcat
 	$(GO) build -o $(BIN)/velo ./cmd/velo
 	cd $(WEB) && VELO=$(BIN)/velo node e2e/run.mjs

@@ -13,10 +13,11 @@
 // kcat: feeds the load test's records into the demo broker), E2E_OUT
 // (default e2e-results). Prints "N passed, N failed"; exits 1 on a failure.
 import { spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { createRequire } from 'node:module'
 import { chromium } from 'playwright-core'
 
 const here = fileURLToPath(new URL('.', import.meta.url))
@@ -34,6 +35,21 @@ const QUESTION = 'total quantity by symbol per minute'
 // A misspelt column on line 2: the binder names it there.
 const BROKEN_SQL = 'SELECT symbol,\n       SUM(quantiy) AS total\nFROM trades\nGROUP BY symbol'
 const BROKEN_LINE = 2
+
+// axe-core checks the pages for accessibility problems (names, roles,
+// contrast); it is evaluated through the DevTools protocol, which the
+// page's CSP does not govern.
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
+
+/** axeViolations returns the serious and critical accessibility problems of the page. */
+async function axeViolations(page) {
+  await page.evaluate(axeSource)
+  const v = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ['violations'] })
+    return r.violations.map((x) => ({ id: x.id, impact: x.impact, help: x.help, nodes: x.nodes.slice(0, 3).map((n) => n.target.join(' ')) }))
+  })
+  return v.filter((x) => x.impact === 'serious' || x.impact === 'critical')
+}
 
 const results = []
 const figures = {}
@@ -237,16 +253,16 @@ async function main() {
     figures.notebook_list_paint_ms = Math.round(mark)
     const fcp = await page.evaluate(() => performance.getEntriesByName('first-contentful-paint')[0]?.startTime)
     figures.first_contentful_paint_ms = fcp ? Math.round(fcp) : undefined
-    const links = page.getByRole('link', { name: /^Open notebook / })
+    const links = page.getByRole('list', { name: 'Notebooks' }).getByRole('link')
     check((await links.count()) >= 1, 'the demo notebook is not listed')
-    const label = await links.first().getAttribute('aria-label')
     const href = await links.first().getAttribute('href')
-    demo = { title: label.replace(/^Open notebook /, ''), name: decodeURIComponent(href.replace(/^#\/notebooks\//, '')) }
+    const title = await links.first().locator('span').first().textContent()
+    demo = { title, name: decodeURIComponent(href.replace(/^#\/notebooks\//, '')) }
     return `${figures.notebook_list_paint_ms} ms after navigation; demo notebook "${demo.title}"`
   })
 
   await step(page, OPEN, async () => {
-    await page.getByRole('link', { name: `Open notebook ${demo.title}` }).click()
+    await page.getByRole('list', { name: 'Notebooks' }).getByRole('link', { name: new RegExp(`^${demo.title}`) }).click()
     const first = cellAt(page, 0)
     await first.waitFor()
     await first.getByRole('button', { name: /^Run / }).click()
@@ -259,7 +275,7 @@ async function main() {
   let generatedSql
   await step(page, ASK, async () => {
     const before = await page.getByTestId('cell').count()
-    await page.getByRole('button', { name: 'Add a cell' }).click()
+    await page.getByRole('button', { name: 'Add cell' }).click()
     await page.getByTestId('cell').nth(before).waitFor()
     newCell = page.getByTestId('cell').nth(before)
     await newCell.getByRole('textbox', { name: /^Question for / }).fill(QUESTION)
@@ -274,7 +290,9 @@ async function main() {
   }, [OPEN])
 
   await step(page, 'Run it and see the bars change within 5 s', async () => {
-    await newCell.getByRole('button', { name: /^Run / }).click()
+    // Shift+Enter in the editor runs the cell.
+    await newCell.locator('.monaco-editor .view-lines').click()
+    await page.keyboard.press('Shift+Enter')
     const first = await waitForChart(newCell, 10000)
     check(first.kind === 'bar', `the chart is ${first.kind}, not bar`)
     const t0 = Date.now()
@@ -379,6 +397,7 @@ async function main() {
     check(dark, 'the dark theme did not apply')
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)
     check(overflow <= 1, `the page scrolls sideways by ${overflow}px at 390px`)
+    await page.screenshot({ path: join(OUT, 'narrow-390px-dark.png') })
     await page.setViewportSize({ width: 1280, height: 800 })
   }, [OPEN])
 
@@ -389,6 +408,44 @@ async function main() {
     const f = figures.load
     const fr = (m) => `${m.fps} fps, frames p50 ${m.p50} / p95 ${m.p95} / p99 ${m.p99} / max ${m.max} ms, ${m.long_tasks} long tasks (${m.long_task_ms} ms)`
     return `${f.cells} cells, ${f.rows_per_sec_per_cell.join('/')} rows/s per cell; in view at 1280x800: ${fr(f.in_view_1280x800)}; all five on screen: ${fr(f.all_five_on_screen)}`
+  }, [OPEN])
+
+  await step(page, 'The dashboard page shows one live query', async () => {
+    // The page velo run --dashboard opens, here for a query the Studio runs.
+    const id = await page.evaluate(async () => {
+      const r = await fetch('api/v1/queries', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ sql: 'SELECT symbol, SUM(quantity) AS volume FROM trades GROUP BY symbol' }),
+      })
+      return (await r.json()).id
+    })
+    await page.goto(base + '#/dashboard/' + id)
+    const main = page.locator('main')
+    const shape = await waitForChart(main, 10000)
+    check(shape.kind === 'bar', `the dashboard drew ${shape.kind}`)
+    const n0 = Number((await main.getByTestId('row-count').textContent()).replace(/[^\d]/g, ''))
+    await page.waitForFunction((n) => Number(document.querySelector('[data-testid=row-count]').textContent.replace(/[^\d]/g, '')) > n, n0, { timeout: 5000 })
+    return `query ${id}: bar chart, rows growing past ${n0}`
+  }, [LIST])
+
+  await step(page, 'Accessibility: no serious axe violations (list, notebook, light and dark)', async () => {
+    const found = []
+    await page.goto(base + '#/')
+    await page.getByRole('list', { name: 'Notebooks' }).waitFor()
+    for (const dark of [false, true]) {
+      await page.evaluate((d) => document.documentElement.classList.toggle('dark', d), dark)
+      found.push(...(await axeViolations(page)).map((v) => ({ page: 'list', dark, ...v })))
+    }
+    await page.getByRole('list', { name: 'Notebooks' }).getByRole('link', { name: new RegExp(`^${demo.title}`) }).click()
+    const first = cellAt(page, 0)
+    await first.getByRole('button', { name: /^Run / }).click()
+    await waitForChart(first, 10000)
+    for (const dark of [false, true]) {
+      await page.evaluate((d) => document.documentElement.classList.toggle('dark', d), dark)
+      found.push(...(await axeViolations(page)).map((v) => ({ page: 'notebook', dark, ...v })))
+    }
+    check(found.length === 0, `axe: ${JSON.stringify(found, null, 1)}`)
   }, [OPEN])
 
   await step(page, 'No console errors', async () => {
@@ -440,7 +497,7 @@ async function loadTest(page, bootstrap) {
   try {
     const first = await page.getByTestId('cell').count()
     for (let i = 0; i < cells; i++) {
-      await page.getByRole('button', { name: 'Add a cell' }).click()
+      await page.getByRole('button', { name: 'Add cell' }).click()
       const cell = page.getByTestId('cell').nth(first + i)
       await cell.waitFor()
       await setEditorText(page, cell, 'SELECT * FROM trades')

@@ -83,7 +83,7 @@ function lineOption(chart: Chart, columns: Column[], rows: Row[], dark: boolean)
     color: palette,
     animation: false,
     grid: { left: 56, right: 16, top: d.series.length > 1 ? 28 : 8, bottom: 24 },
-    legend: d.series.length > 1 ? { top: 0, textStyle: { color: text }, type: 'scroll' } : undefined,
+    legend: d.series.length > 1 ? { top: 0, textStyle: { color: text } } : undefined,
     tooltip: { trigger: 'axis', valueFormatter: (v: unknown) => (typeof v === 'number' ? fmt.format(v) : String(v)) },
     xAxis: time
       ? { type: 'time', axisLabel: { color: text, hideOverlap: true }, axisLine: { lineStyle: { color: grid } } }
@@ -166,5 +166,5 @@ export default function EChart({ chart, columns, rows, height }: { chart: Chart;
     }
   }, [option, shape])
 
-  return <div ref={host} style={{ height, width: '100%' }} data-testid={`echart-${shape}`} role="img" aria-label={`${chart.type} chart`} />
+  return <div ref={host} style={{ height, width: '100%', contain: 'strict' }} data-testid={`echart-${shape}`} role="img" aria-label={`${chart.type} chart`} />
 }

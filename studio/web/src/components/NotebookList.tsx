@@ -66,7 +66,6 @@ export function NotebookList() {
                 <a
                   href={hrefFor.notebook(n.name)}
                   className="panel block p-4 hover:border-sky-400 hover:shadow-sm dark:hover:border-sky-500"
-                  aria-label={`Open notebook ${n.title || n.name}`}
                 >
                   <div className="flex items-baseline gap-2">
                     <span className="font-medium">{n.title || n.name}</span>

@@ -185,10 +185,10 @@ function NotebookEditor({ stored }: { stored: Notebook }) {
         <button type="button" className="btn btn-primary" onClick={onSave} disabled={save.kind === 'saving'} aria-label="Save the notebook" title="Ctrl/⌘+S">
           Save
         </button>
-        <a className="btn" href={api.exportUrl(state.name)} download={`${state.name}.yaml`} aria-label="Export the saved notebook as YAML">
+        <a className="btn" href={api.exportUrl(state.name)} download={`${state.name}.yaml`} aria-label="Export YAML of the saved notebook">
           Export YAML
         </a>
-        <button type="button" className="btn" onClick={() => void deployNotebook()} aria-label="Deploy the whole notebook">
+        <button type="button" className="btn" onClick={() => void deployNotebook()} aria-label="Deploy notebook (its cells marked deploy)">
           <DeployIcon />
           Deploy notebook
         </button>
@@ -256,7 +256,7 @@ function NotebookEditor({ stored }: { stored: Notebook }) {
         <Cell key={c.key} cell={c} index={i} count={state.cells.length} notebook={state.name} dirty={dirty} dispatch={dispatch} onSave={onSave} />
       ))}
       <div>
-        <button type="button" className="btn" onClick={() => dispatch({ type: 'add', key: newKey() })} aria-label="Add a cell">
+        <button type="button" className="btn" onClick={() => dispatch({ type: 'add', key: newKey() })} aria-label="Add cell">
           + Add cell
         </button>
       </div>

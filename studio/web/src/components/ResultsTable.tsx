@@ -43,7 +43,6 @@ export function ResultsTable({ columns, rows: latest, height = 240, label }: { c
     count: modelRows.length,
     getScrollElement: () => scroller.current,
     estimateSize: () => rowHeight,
-    getItemKey: (i) => modelRows[i].id,
     overscan: 8,
   })
   const items = virtual.getVirtualItems()
@@ -52,7 +51,14 @@ export function ResultsTable({ columns, rows: latest, height = 240, label }: { c
 
   if (!columns.length) return null
   return (
-    <div ref={scroller} className="overflow-auto rounded-md border border-slate-200 dark:border-slate-700" style={{ maxHeight: height }} tabIndex={0} aria-label={label}>
+    <div
+      ref={scroller}
+      className="overflow-auto rounded-md border border-slate-200 dark:border-slate-700"
+      // Changes inside stay inside: the rest of the page is not laid out again.
+      style={{ maxHeight: height, contain: 'content' }}
+      tabIndex={0}
+      aria-label={label}
+    >
       <table className="w-full border-collapse font-mono text-xs" aria-rowcount={modelRows.length + 1}>
         <thead className="sticky top-0 z-10 bg-slate-100 dark:bg-slate-800">
           {table.getHeaderGroups().map((g) => (
@@ -78,10 +84,13 @@ export function ResultsTable({ columns, rows: latest, height = 240, label }: { c
           )}
           {items.map((it) => {
             const row = modelRows[it.index]
+            // Keyed by position, not by row: new rows arrive at the top and
+            // push every row down, and rewriting the text of the rows in
+            // view is far cheaper than removing and inserting them all.
             return (
-              <tr key={row.id} className="border-t border-slate-100 odd:bg-slate-50/60 dark:border-slate-800 dark:odd:bg-slate-900/60" style={{ height: rowHeight }} aria-rowindex={it.index + 2}>
+              <tr key={it.index} className="border-t border-slate-100 odd:bg-slate-50/60 dark:border-slate-800 dark:odd:bg-slate-900/60" style={{ height: rowHeight }} aria-rowindex={it.index + 2}>
                 {row.getAllCells().map((cell, i) => (
-                  <td key={cell.id} className={`whitespace-nowrap px-2 ${numericType.test(columns[i]?.type ?? '') ? 'text-right tabular-nums' : ''}`}>
+                  <td key={i} className={`whitespace-nowrap px-2 ${numericType.test(columns[i]?.type ?? '') ? 'text-right tabular-nums' : ''}`}>
                     <table.FlexRender cell={cell} />
                   </td>
                 ))}

@@ -53,7 +53,7 @@ export function TestPanel(props: {
           {headline(r)}
         </h3>
         <span className="flex-1" />
-        <button type="button" className="btn" onClick={props.onRetest} disabled={props.testing} aria-label={`Run the tests of ${props.name} again`}>
+        <button type="button" className="btn" onClick={props.onRetest} disabled={props.testing} aria-label={`Re-run the tests of ${props.name}`}>
           {props.testing ? 'Testing…' : 'Re-run'}
         </button>
         <button type="button" className="btn" onClick={props.onClose} aria-label={`Close the test results of ${props.name}`}>

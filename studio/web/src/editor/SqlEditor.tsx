@@ -142,6 +142,8 @@ export default function SqlEditor(props: SqlEditorProps) {
       lineHeight,
       lineNumbersMinChars: 3,
       renderLineHighlight: 'none',
+      // A dimmed number on the last empty line fails the contrast check.
+      renderFinalNewline: 'on',
       scrollbar: { alwaysConsumeMouseWheel: false, verticalScrollbarSize: 8, horizontalScrollbarSize: 8 },
       overviewRulerLanes: 0,
       wordWrap: 'on',
@@ -153,7 +155,7 @@ export default function SqlEditor(props: SqlEditorProps) {
     const fit = () => {
       const p = latest.current
       const n = Math.min(Math.max(e.getModel()!.getLineCount(), p.minLines ?? 4), p.maxLines ?? 24)
-      host.current!.style.height = `${n * lineHeight + 12}px`
+      host.current!.style.height = `${n * lineHeight + 14}px` // + padding and the 1px borders
     }
     fit()
     const sub = e.onDidChangeModelContent(() => {
