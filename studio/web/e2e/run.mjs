@@ -285,6 +285,7 @@ async function main() {
     check(body.sql && !body.refusal, `no SQL for "${QUESTION}": ${JSON.stringify(body.refusal ?? body)}`)
     generatedSql = body.sql
     await newCell.getByTestId('nl-answer').waitFor()
+    await newCell.getByTestId('nl-answer').scrollIntoViewIfNeeded()
     await newCell.locator('[data-testid=validation][data-state=valid]').waitFor({ timeout: 10000 })
     return `${body.provider}: ${generatedSql.replace(/\s+/g, ' ')}`
   }, [OPEN])
@@ -293,6 +294,7 @@ async function main() {
     // Shift+Enter in the editor runs the cell.
     await newCell.locator('.monaco-editor .view-lines').click()
     await page.keyboard.press('Shift+Enter')
+    await newCell.getByTestId('run-state').scrollIntoViewIfNeeded()
     const first = await waitForChart(newCell, 10000)
     check(first.kind === 'bar', `the chart is ${first.kind}, not bar`)
     const t0 = Date.now()
@@ -341,6 +343,7 @@ async function main() {
     const n = await report.getByTestId('assertion').count()
     check(n > 0, 'the report lists no assertions')
     check(/^(✅ Passed|❌ Failed) \(\d+\/\d+ assertions\)$/.test(headline), `headline ${headline}`)
+    await report.scrollIntoViewIfNeeded()
     const marks = await report.getByTestId('assertion').allTextContents()
     check(marks.every((t) => /^[✓✗] /.test(t)), `assertions without ✓/✗: ${marks}`)
     return `${headline}; ${marks.join(' | ')}`
@@ -360,6 +363,7 @@ async function main() {
     const lines = await summary.getByTestId('deploy-lines').locator('li').allTextContents()
     check(lines.some((l) => /\d+ streaming SQL jobs?/.test(l)), `summary: ${lines}`)
     await summary.locator('summary').first().click()
+    await summary.scrollIntoViewIfNeeded()
     const objects = await summary.getByTestId('deploy-object').allTextContents()
     check(objects.some((o) => o.startsWith('StreamingQuery') || o.startsWith('Notebook')), `objects: ${objects}`)
     return `${lines.join('; ')}; objects: ${objects.length}`

@@ -18,8 +18,8 @@ import type {
   ValidateResponse,
 } from './types'
 
-/** Where the API lives, relative to the page (so a path prefix keeps working). */
-export const apiBase = new URL('api/v1/', document.baseURI).pathname
+/** Where the API lives, relative to the page (so a path prefix keeps working); /api/v1/ outside a page (tests). */
+export const apiBase = typeof document === 'undefined' ? '/api/v1/' : new URL('api/v1/', document.baseURI).pathname
 
 /** ApiError is a failed request, carrying the server's error envelope. */
 export class ApiError extends Error {

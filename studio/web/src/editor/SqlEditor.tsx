@@ -152,14 +152,19 @@ export default function SqlEditor(props: SqlEditorProps) {
       padding: { top: 6, bottom: 6 },
     })
     ed.current = e
+    // The editor grows with its text (wrapped lines included) between
+    // minLines and maxLines, then scrolls.
     const fit = () => {
       const p = latest.current
-      const n = Math.min(Math.max(e.getModel()!.getLineCount(), p.minLines ?? 4), p.maxLines ?? 24)
-      host.current!.style.height = `${n * lineHeight + 14}px` // + padding and the 1px borders
+      const pad = 14 // padding and the 1px borders
+      const min = (p.minLines ?? 4) * lineHeight + pad
+      const max = (p.maxLines ?? 24) * lineHeight + pad
+      const h = Math.min(Math.max(e.getContentHeight() + 2, min), max)
+      if (host.current && host.current.style.height !== `${h}px`) host.current.style.height = `${h}px`
     }
     fit()
+    const sized = e.onDidContentSizeChange(fit)
     const sub = e.onDidChangeModelContent(() => {
-      fit()
       const v = e.getValue()
       if (v !== latest.current.value) latest.current.onChange(v)
     })
@@ -176,6 +181,7 @@ export default function SqlEditor(props: SqlEditorProps) {
       run: () => latest.current.onSave?.(),
     })
     return () => {
+      sized.dispose()
       sub.dispose()
       e.getModel()?.dispose()
       e.dispose()
