@@ -271,6 +271,42 @@ async function main() {
     return `${shape.kind} chart ${figures.start_to_first_live_chart_ms} ms after velo studio started (target < 3000)`
   }, [LIST])
 
+  await step(page, 'Pause, resume and download the rows', async () => {
+    const first = cellAt(page, 0)
+    const state = first.getByTestId('run-state')
+    await first.getByRole('button', { name: /^Pause results of / }).click()
+    await page.waitForFunction((el) => el.textContent.includes('Paused'), await state.elementHandle(), { timeout: 5000 })
+    await first.getByRole('button', { name: /^Resume results of / }).click()
+    await page.waitForFunction((el) => el.textContent.includes('Live'), await state.elementHandle(), { timeout: 5000 })
+    const got = []
+    for (const kind of ['CSV', 'JSON']) {
+      const dl = page.waitForEvent('download')
+      await first.getByRole('button', { name: new RegExp(`as ${kind}$`) }).click()
+      const d = await dl
+      const text = readFileSync(await d.path(), 'utf8')
+      if (kind === 'CSV') check(/^symbol,volume,window_start,window_end\r\n\w+,\d+,/.test(text), `CSV: ${text.slice(0, 120)}`)
+      else check(Array.isArray(JSON.parse(text)) && JSON.parse(text)[0].symbol, `JSON: ${text.slice(0, 120)}`)
+      got.push(`${d.suggestedFilename()} ${text.length} bytes`)
+    }
+    return got.join(', ')
+  }, [OPEN])
+
+  await step(page, 'Completions from the server', async () => {
+    await page.getByRole('button', { name: 'Add cell' }).click()
+    const cell = page.getByTestId('cell').last()
+    await setEditorText(page, cell, 'SELECT symbol FROM tra')
+    await page.keyboard.press('End')
+    await page.keyboard.press('Control+Space')
+    const widget = cell.locator('.suggest-widget .monaco-list-row').first()
+    await widget.waitFor({ timeout: 10000 })
+    const rows = await cell.locator('.suggest-widget .monaco-list-row').allTextContents()
+    check(rows.some((r) => r.includes('trades')), `suggestions: ${rows}`)
+    await page.keyboard.press('Escape')
+    await cell.getByRole('button', { name: /^Delete / }).click()
+    await page.getByTestId('cell').filter({ has: page.locator('text=SELECT symbol FROM tra') }).waitFor({ state: 'detached' }).catch(() => {})
+    return rows.slice(0, 4).join(' | ')
+  }, [OPEN])
+
   let newCell
   let generatedSql
   await step(page, ASK, async () => {
@@ -346,7 +382,19 @@ async function main() {
     await report.scrollIntoViewIfNeeded()
     const marks = await report.getByTestId('assertion').allTextContents()
     check(marks.every((t) => /^[✓✗] /.test(t)), `assertions without ✓/✗: ${marks}`)
-    return `${headline}; ${marks.join(' | ')}`
+    // Add assertion, then test again: one more assertion in the report.
+    await report.getByRole('button', { name: '+ Add assertion' }).click()
+    await report.getByRole('combobox').selectOption('field_values')
+    await report.getByRole('textbox').fill('volume > 0')
+    await report.getByRole('button', { name: 'Add', exact: true }).click()
+    await report.getByRole('button', { name: /^Re-run the tests of / }).click()
+    await page.waitForFunction(
+      ([el, n]) => el.querySelectorAll('[data-testid=assertion]').length === n,
+      [await report.elementHandle(), n + 1],
+      { timeout: 30000 },
+    )
+    const after = await report.getByTestId('test-headline').textContent()
+    return `${headline}; ${marks.join(' | ')}; after adding field_values volume > 0: ${after}`
   }, [OPEN])
 
   await step(page, SAVE, async () => {
@@ -366,7 +414,13 @@ async function main() {
     await summary.scrollIntoViewIfNeeded()
     const objects = await summary.getByTestId('deploy-object').allTextContents()
     check(objects.some((o) => o.startsWith('StreamingQuery') || o.startsWith('Notebook')), `objects: ${objects}`)
-    return `${lines.join('; ')}; objects: ${objects.length}`
+    // Local mode (no cluster): no Deploy button, the YAML to apply instead.
+    check((await summary.getByRole('button', { name: /^Deploy →/ }).count()) === 0, 'a Deploy button without a cluster')
+    const dl = page.waitForEvent('download')
+    await summary.getByRole('button', { name: 'Download YAML' }).click()
+    const yaml = readFileSync(await (await dl).path(), 'utf8')
+    check(/kind: (Notebook|StreamingQuery)/.test(yaml), `YAML: ${yaml.slice(0, 200)}`)
+    return `${lines.join('; ')}; objects: ${objects.length}; YAML ${yaml.length} bytes`
   }, [SAVE])
 
   await step(page, 'Reload: the notebook is as saved', async () => {
@@ -399,8 +453,21 @@ async function main() {
     await page.getByRole('button', { name: /Switch to the (dark|light) theme/ }).click()
     const dark = await page.evaluate(() => document.documentElement.classList.contains('dark'))
     check(dark, 'the dark theme did not apply')
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)
-    check(overflow <= 1, `the page scrolls sideways by ${overflow}px at 390px`)
+    // Editors and charts follow the new width on their next layout pass.
+    const fits = await page
+      .waitForFunction(() => document.documentElement.scrollWidth - document.documentElement.clientWidth <= 1, null, { timeout: 3000 })
+      .then(() => true)
+      .catch(() => false)
+    if (!fits) {
+      const wide = await page.evaluate(() => {
+        const w = document.documentElement.clientWidth
+        return [...document.querySelectorAll('body *')]
+          .filter((e) => e.getBoundingClientRect().right > w + 1)
+          .slice(0, 5)
+          .map((e) => `${e.tagName.toLowerCase()}.${[...e.classList].slice(0, 3).join('.')} right=${Math.round(e.getBoundingClientRect().right)}`)
+      })
+      throw new Error(`the page scrolls sideways at 390px: ${wide.join('; ')}`)
+    }
     await page.screenshot({ path: join(OUT, 'narrow-390px-dark.png') })
     await page.setViewportSize({ width: 1280, height: 800 })
   }, [OPEN])
