@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/velostream/velostream/examples"
 	"io"
 	"log/slog"
 	"os"
@@ -25,29 +26,6 @@ import (
 )
 
 func init() { register(newDemoCmd) }
-
-// demoSQL is the query velo demo runs unless --sql names another; the same
-// text, bound to a standalone broker, is examples/demo_trades.sql.
-const demoSQL = `-- Per-symbol trading volume and price range per 10-second window of event
--- time, updated with every trade (EMIT CHANGES).
-SELECT symbol,
-       COUNT(*)             AS trades,
-       SUM(quantity)        AS volume,
-       ROUND(AVG(price), 2) AS avg_price,
-       MIN(price)           AS low,
-       MAX(price)           AS high
-FROM trades
-GROUP BY symbol
-WINDOW TUMBLING(ts, INTERVAL '10' SECOND)
-EMIT CHANGES
-WITH (
-  'trades.type' = 'kafka_source',
-  'trades.topic' = 'trades',
-  'trades.bootstrap.servers' = '127.0.0.1:9092',
-  'trades.group.id' = 'velo-demo',
-  'trades.watermark.max_out_of_orderness' = '1s'
-);
-`
 
 type demoFlags struct {
 	addr     string
@@ -110,7 +88,7 @@ func runDemo(cmd *cobra.Command, f demoFlags) error {
 	default:
 		return exitCode(2, fmt.Errorf("unknown --format %q (use table, json or csv)", f.format))
 	}
-	src, name := demoSQL, "<demo>"
+	src, name := examples.DemoTrades, "examples/demo_trades.sql"
 	if f.sql != "" {
 		b, err := os.ReadFile(f.sql)
 		if err != nil {

@@ -1,4 +1,4 @@
--- The query `velo demo` runs (the same text is built into it). Against a
+-- The query `velo demo` runs (it embeds this file). Against a
 -- standalone broker (`velo broker`, or a Kafka cluster: change
 -- bootstrap.servers) with a trades topic, run it with
 --   velo run examples/demo_trades.sql
