@@ -291,6 +291,19 @@ async function main() {
     return got.join(', ')
   }, [OPEN])
 
+  await step(page, 'Switch the chart type', async () => {
+    const first = cellAt(page, 0)
+    const select = first.getByRole('combobox', { name: /^Chart type for / })
+    const seen = []
+    for (const t of ['line', 'table', 'bar']) {
+      await select.selectOption(t)
+      await first.locator(t === 'table' ? 'figure[data-chart-type]' : `figure[data-chart-type=${t}]`).waitFor({ state: t === 'table' ? 'detached' : 'visible', timeout: 10000 })
+      if (t !== 'table') await waitForChart(first, 10000)
+      seen.push(t)
+    }
+    return seen.join(' → ')
+  }, [OPEN])
+
   await step(page, 'Completions from the server', async () => {
     await page.getByRole('button', { name: 'Add cell' }).click()
     const cell = page.getByTestId('cell').last()
