@@ -170,25 +170,6 @@ func (ps *partState) due(every int64) bool {
 	return ps.sinceCkpt >= every
 }
 
-// rewind drops what was not made durable (an aborted transaction): the
-// partition starts again from its checkpoint.
-func (ps *partState) rewind() offsets.Point {
-	ps.mu.Lock()
-	defer ps.mu.Unlock()
-	ps.inflight = nil
-	ps.acked = ps.ckpt
-	ps.points = nil
-	ps.sinceCkpt = 0
-	return ps.ckpt
-}
-
-// idle reports whether no batch is in flight.
-func (ps *partState) idle() bool {
-	ps.mu.Lock()
-	defer ps.mu.Unlock()
-	return len(ps.inflight) == 0
-}
-
 // seen records the source's end offset as of at.
 func (ps *partState) seen(end int64, at time.Time) {
 	ps.mu.Lock()

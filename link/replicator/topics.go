@@ -188,6 +188,11 @@ func (r *Replicator) addPartitions(ctx context.Context, st cluster.Topic) error 
 			starts[p] = offsets.Point{Source: s, Target: t}
 		}
 	}
+	if have > 0 {
+		if err := r.producerSees(ctx, l.TargetTopic(st.Name), st.Partitions); err != nil {
+			return err
+		}
+	}
 	now := r.o.Now()
 	add := map[int32]kgo.Offset{}
 	r.mu.Lock()
@@ -233,5 +238,29 @@ func (r *Replicator) dropGone(want []string) {
 	if len(remove) > 0 {
 		r.cons.RemoveConsumePartitions(remove)
 		r.log.Info("link: stopped mirroring topics gone from the source or no longer selected", "topics", gone)
+	}
+}
+
+// producerSees waits until the producer's metadata has n partitions of a
+// target topic it writes to: it partitions by its own metadata and would
+// refuse a record for a partition created after it last looked.
+func (r *Replicator) producerSees(ctx context.Context, topic string, n int) error {
+	if leader, _, _ := r.prod.PartitionLeader(topic, 0); leader < 0 {
+		return nil // not written yet: the first write loads fresh metadata
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if leader, _, _ := r.prod.PartitionLeader(topic, int32(n-1)); leader >= 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the target's metadata does not show %d partitions of %s yet", n, topic)
+		}
+		r.prod.ForceMetadataRefresh()
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
 }
