@@ -91,9 +91,9 @@ func PrometheusRule(t Target) *monitoringv1.PrometheusRule {
 	dur := func(s string) *monitoringv1.Duration { d := monitoringv1.Duration(s); return &d }
 	rules := []monitoringv1.Rule{
 		{
-			Alert: "VeloLinkDisconnected",
-			Expr:  intstr.FromString(fmt.Sprintf("min by (link, cluster) (%s) == 0", t.sel(metrics.Connected))),
-			For:   dur("5m"),
+			Alert:  "VeloLinkDisconnected",
+			Expr:   intstr.FromString(fmt.Sprintf("min by (link, cluster) (%s) == 0", t.sel(metrics.Connected))),
+			For:    dur("5m"),
 			Labels: map[string]string{"severity": "critical"},
 			Annotations: map[string]string{
 				"summary":     "ClusterLink {{ $labels.link }} cannot reach its {{ $labels.cluster }} cluster",
@@ -101,9 +101,9 @@ func PrometheusRule(t Target) *monitoringv1.PrometheusRule {
 			},
 		},
 		{
-			Alert: "VeloLinkLagging",
-			Expr:  intstr.FromString(fmt.Sprintf("max by (link, topic) (%s) > %d", t.sel(metrics.LagSeconds), LagAlertSeconds)),
-			For:   dur(alertFor),
+			Alert:  "VeloLinkLagging",
+			Expr:   intstr.FromString(fmt.Sprintf("max by (link, topic) (%s) > %d", t.sel(metrics.LagSeconds), LagAlertSeconds)),
+			For:    dur(alertFor),
 			Labels: map[string]string{"severity": "warning"},
 			Annotations: map[string]string{
 				"summary":     "ClusterLink {{ $labels.link }}: topic {{ $labels.topic }} is {{ $value | humanizeDuration }} behind",
@@ -111,8 +111,8 @@ func PrometheusRule(t Target) *monitoringv1.PrometheusRule {
 			},
 		},
 		{
-			Alert: "VeloLinkRestarting",
-			Expr:  intstr.FromString(fmt.Sprintf("increase(%s[15m]) > 3", t.sel(metrics.Restarts))),
+			Alert:  "VeloLinkRestarting",
+			Expr:   intstr.FromString(fmt.Sprintf("increase(%s[15m]) > 3", t.sel(metrics.Restarts))),
 			Labels: map[string]string{"severity": "warning"},
 			Annotations: map[string]string{
 				"summary":     "ClusterLink {{ $labels.link }} restarted replication {{ $value }} times in 15 minutes",
