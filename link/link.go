@@ -500,7 +500,7 @@ func (lk *Link) finishFailover(ctx context.Context) error {
 			skipped[g.Group] = g.Skipped
 		}
 	}
-	lk.metrics.SetFailover(offs, skipped)
+	lk.metrics.SetFailover(rep.At, offs, skipped)
 	lk.failedOver.Store(true)
 	lk.log.Info("link: failed over; consumers resume on the target at the offsets reported", "groups", len(rep.Groups), "at", rep.At)
 	return nil

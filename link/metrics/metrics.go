@@ -107,7 +107,7 @@ func New(link string, lag func() []PartitionLag, runtime bool) *Metrics {
 	m.groupsSkipped = counter(GroupsSkipped, "Group syncs skipped, by reason (active_on_target, untranslatable, error).", "group", "reason")
 	m.connected = gauge(Connected, "1 when the link's last request to the cluster succeeded.", "cluster")
 	m.topics = gauge(TopicsMirrored, "Source topics being mirrored.").WithLabelValues()
-	m.failedOver = gauge(FailedOver, "1 once a failover finished: the link no longer replicates.").WithLabelValues()
+	m.failedOver = gauge(FailedOver, "When the failover finished (Unix seconds); 0 while the link replicates.").WithLabelValues()
 	m.failoverOffset = gauge(FailoverOffset, "After a failover: the target offset a group's consumers resume at.", "group", "topic", "partition")
 	m.failoverSkipped = gauge(FailoverSkipped, "After a failover: 1 for a group whose offsets were not synced, with why.", "group", "reason")
 	m.restarts = counter(Restarts, "Times replication restarted from the stored position after an error.").WithLabelValues()
@@ -164,10 +164,11 @@ func (m *Metrics) GroupSkipped(group, reason string) {
 // Restarted records a replication restart.
 func (m *Metrics) Restarted() { m.restarts.Inc() }
 
-// SetFailover publishes a finished failover: per group, the offsets on the
-// target by topic and partition, or why the group was skipped.
-func (m *Metrics) SetFailover(offsets map[string]map[string]map[int32]int64, skipped map[string]string) {
-	m.failedOver.Set(1)
+// SetFailover publishes a finished failover: when, and per group the
+// offsets on the target by topic and partition, or why the group was
+// skipped.
+func (m *Metrics) SetFailover(at time.Time, offsets map[string]map[string]map[int32]int64, skipped map[string]string) {
+	m.failedOver.Set(float64(at.UnixMilli()) / 1000)
 	for g, ts := range offsets {
 		for t, ps := range ts {
 			for p, o := range ps {
@@ -223,6 +224,8 @@ type Status struct {
 	// largest lag in seconds, the latest replication time.
 	Topics     []TopicStatus
 	FailedOver bool
+	// FailedOverAt is when the failover finished.
+	FailedOverAt time.Time
 	// FailoverOffsets are per group, target topic and partition.
 	FailoverOffsets map[string]map[string]map[int32]int64
 	// FailoverSkipped are groups not synced at failover, and why.
@@ -272,7 +275,11 @@ func ParseStatus(r io.Reader) (*Status, error) {
 	}
 	each(Connected, func(m *dto.Metric, v float64) { st.Connected[label(m, "cluster")] = v == 1 })
 	each(TopicsMirrored, func(_ *dto.Metric, v float64) { st.MirroredTopics = int(v) })
-	each(FailedOver, func(_ *dto.Metric, v float64) { st.FailedOver = v == 1 })
+	each(FailedOver, func(_ *dto.Metric, v float64) {
+		if v > 0 {
+			st.FailedOver, st.FailedOverAt = true, time.UnixMilli(int64(v*1000)).UTC()
+		}
+	})
 	topics := map[string]*TopicStatus{}
 	topic := func(name string) *TopicStatus {
 		t := topics[name]

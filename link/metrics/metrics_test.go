@@ -27,7 +27,7 @@ func TestParseStatusReadsWhatTheLinkServes(t *testing.T) {
 	rec.Add(3)
 	by.Add(300)
 	m.GroupSynced("billing", 2, at)
-	m.SetFailover(map[string]map[string]map[int32]int64{"billing": {"src.orders": {0: 10, 1: 20}}}, map[string]string{"crm": "active_on_target"})
+	m.SetFailover(at.Add(time.Minute), map[string]map[string]map[int32]int64{"billing": {"src.orders": {0: 10, 1: 20}}}, map[string]string{"crm": "active_on_target"})
 
 	rr := httptest.NewRecorder()
 	m.Handler().ServeHTTP(rr, httptest.NewRequest("GET", "/metrics", nil))
@@ -49,7 +49,7 @@ func TestParseStatusReadsWhatTheLinkServes(t *testing.T) {
 	if p := st.Topics[1]; p.Name != "payments" || p.LagRecords != 0 || !p.LastReplicated.IsZero() {
 		t.Fatalf("payments %+v", p)
 	}
-	if !st.FailedOver || st.FailoverOffsets["billing"]["src.orders"][1] != 20 || st.FailoverSkipped["crm"] != "active_on_target" {
+	if !st.FailedOver || !st.FailedOverAt.Equal(at.Add(time.Minute)) || st.FailoverOffsets["billing"]["src.orders"][1] != 20 || st.FailoverSkipped["crm"] != "active_on_target" {
 		t.Fatalf("failover %+v %+v %+v", st.FailedOver, st.FailoverOffsets, st.FailoverSkipped)
 	}
 	for _, want := range []string{
