@@ -304,6 +304,32 @@ async function main() {
     return seen.join(' → ')
   }, [OPEN])
 
+  await step(page, 'A geo chart: fraud by region on the bundled US map', async () => {
+    const cell = page.locator('[data-testid=cell][data-cell-name=fraud-by-region]')
+    await cell.getByRole('button', { name: /^Run / }).click()
+    await cell.locator('figure[data-chart-type=geo]').waitFor({ timeout: 15000 })
+    await cell.getByTestId('echart-regions').scrollIntoViewIfNeeded()
+    // Drawn: the canvas holds more than the empty background.
+    await page.waitForFunction(
+      (el) => {
+        const c = el.querySelector('canvas')
+        if (!c) return false
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data
+        let painted = 0
+        for (let i = 3; i < d.length; i += 16) if (d[i] > 0) painted++
+        return painted > 1000
+      },
+      await cell.getByTestId('echart-regions').elementHandle(),
+      { timeout: 15000 },
+    )
+    // A region's value arrives (about one suspected fraud a second).
+    await page.waitForFunction((el) => Number(el.textContent.replace(/[^\d]/g, '')) > 0, await cell.getByTestId('row-count').elementHandle(), { timeout: 20000 })
+    await page.waitForTimeout(300) // the next chart redraw
+    await cell.getByTestId('echart-regions').screenshot({ path: join(OUT, 'geo-fraud-by-region.png') })
+    await cell.getByRole('button', { name: /^Stop / }).first().click()
+    return `${await cell.getByTestId('row-count').textContent()}`
+  }, [OPEN])
+
   await step(page, 'Completions from the server', async () => {
     await page.getByRole('button', { name: 'Add cell' }).click()
     const cell = page.getByTestId('cell').last()

@@ -35,7 +35,7 @@ function geoOption(chart: Chart, columns: Column[], rows: Row[], dark: boolean):
     const max = Math.max(1, ...pts.map((p) => (Number.isFinite(p.value) ? p.value : 0)))
     return {
       tooltip: { trigger: 'item', formatter: (p: { value: number[] }) => `${p.value[1].toFixed(3)}, ${p.value[0].toFixed(3)}: ${fmt.format(p.value[2])}` },
-      geo: { map, roam: true, itemStyle: { areaColor: area, borderColor: border }, emphasis: { disabled: true } },
+      geo: { map, roam: true, top: 4, bottom: 48, itemStyle: { areaColor: area, borderColor: border }, emphasis: { disabled: true } },
       visualMap: { min: 0, max, calculable: true, orient: 'horizontal', left: 'center', bottom: 0, dimension: 2, inRange: { color: ['#38bdf8', '#f59e0b', '#ef4444'] }, textStyle: { color: dark ? '#cbd5e1' : '#334155' } },
       series: [{ id: 'points', type: 'scatter', coordinateSystem: 'geo', symbolSize: 6, data: pts.map((p) => [p.lon, p.lat, p.value]), animation: false }],
     }
@@ -65,6 +65,8 @@ function geoOption(chart: Chart, columns: Column[], rows: Row[], dark: boolean):
         type: 'map',
         map,
         roam: true,
+        top: 4,
+        bottom: 48, // room for the scale under the map
         data,
         itemStyle: { areaColor: area, borderColor: border },
         emphasis: { label: { show: false } },
