@@ -10,19 +10,20 @@ export GOFLAGS ?= -buildvcs=false
 
 all: build
 
-build: ## build bin/velo
+build: web ## build bin/velo (with the Studio web UI embedded)
 	$(GO) build -o $(BIN)/velo ./cmd/velo
 
 demo: build ## the embedded broker, synthetic trades and transactions, and a live windowed query (Ctrl-C stops)
 	$(BIN)/velo demo
 
-test: tools ## install what the tests need, then run every test
+test: tools web ## install what the tests need, then run every test
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: the files above need formatting (make fmt)"; exit 1; }
 	$(GO) vet ./...
 	hack/check-manifests.sh $(CONTROLLER_GEN)
 	hack/check-rbac.sh $(CONTROLLER_GEN)
 	set -o pipefail; KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh | tail -1)" && export KUBEBUILDER_ASSETS && \
 		$(GO) test -count=1 -timeout 30m ./...
+	$(MAKE) test-web test-e2e-web
 
 unit: ## go tests only, no tool installation
 	$(GO) test ./...

@@ -55,7 +55,14 @@ type Request struct {
 	Catalog  *Catalog `json:"catalog"`
 	// Streams, when set, restricts the answer to these streams.
 	Streams []string `json:"streams,omitempty"`
+	// Live says the answer will be watched as it runs (a notebook cell):
+	// a windowed answer then emits every change instead of waiting for
+	// each window to close, unless the question ranks (which needs FINAL).
+	Live bool `json:"live,omitempty"`
 }
+
+// LiveNote is added to a model's question for a live answer.
+const LiveNote = "(This answer is watched live: give a windowed query EMIT CHANGES unless it ranks with ORDER BY.)"
 
 // Result is a generator's answer: SQL, or a refusal.
 type Result struct {

@@ -59,7 +59,11 @@ func (g *modelGenerator) Generate(ctx context.Context, req Request) (*Result, er
 		return nil, err
 	}
 	system := SystemPrompt(cat)
-	turns := []Turn{{Question: strings.TrimSpace(req.Question)}}
+	q := strings.TrimSpace(req.Question)
+	if req.Live {
+		q += "\n" + LiveNote
+	}
+	turns := []Turn{{Question: q}}
 	const maxAttempts = 2 // the answer and one repair
 	for attempt := 1; ; attempt++ {
 		d, err := g.m.Draft(ctx, system, turns)

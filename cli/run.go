@@ -65,6 +65,7 @@ goes to standard error.`,
 	cmd.Flags().StringVar(&f.sink, "sink", "", "write results to URI instead of the query's sink")
 	cmd.Flags().BoolVarP(&f.quiet, "quiet", "q", false, "do not print the summary line")
 	cmd.Flags().StringVar(&f.metricsAddr, "metrics-addr", "", "serve Prometheus metrics (@metric annotations and engine series) at http://ADDR/metrics, e.g. 127.0.0.1:9464")
+	addDashboardFlags(cmd)
 	return cmd
 }
 
@@ -151,6 +152,9 @@ func runQuery(cmd *cobra.Command, args []string, f runFlags) error {
 			opts.Sources = map[string]connectors.Source{}
 		}
 		opts.Sources[ps.Name] = src
+	}
+	if dashboardRequested(cmd) {
+		return runDashboard(cmd, q, src, name, opts)
 	}
 	if q.Plan.Sink.Type == "stdout" {
 		switch f.format {

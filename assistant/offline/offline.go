@@ -52,7 +52,7 @@ func (*Generator) Generate(ctx context.Context, req assistant.Request) (*assista
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	return Answer(req.Question, cat), nil
+	return AnswerLive(req.Question, cat, req.Live), nil
 }
 
 // Explain renders the findings as they are, labelled as rule-based: with no
@@ -63,8 +63,19 @@ func (*Generator) Explain(_ context.Context, _ string, findings []assistant.Find
 
 // Answer parses one question against cat.
 func Answer(question string, cat *assistant.Catalog) *assistant.Result {
+	return AnswerLive(question, cat, false)
+}
+
+// AnswerLive is Answer for an answer that will be watched as it runs: a
+// windowed query then emits changes (unless it ranks, which needs each
+// window's final rows).
+func AnswerLive(question string, cat *assistant.Catalog, live bool) *assistant.Result {
 	p := &parser{cat: cat, lx: link(newLexicon(cat), tokenize(question))}
 	p.run()
+	if live && p.order == nil && !p.changes {
+		p.changes = true
+		p.liveDefault = true
+	}
 	res := &assistant.Result{Provider: "offline", Attempts: 1}
 	refuse := func(reason string) *assistant.Result {
 		res.Refusal = &assistant.Refusal{Understood: p.links, NotUnderstood: p.unknown, Reason: reason}
@@ -459,6 +470,9 @@ func (b *builder) build() (*ast.SelectStmt, string) {
 	}
 	if p.changes && sel.Window != nil {
 		sel.Emit = ast.EmitChanges
+		if p.liveDefault {
+			b.assume("the cell runs live, so each window's rows are updated as records arrive (EMIT CHANGES) instead of once when it closes")
+		}
 	}
 	return sel, ""
 }

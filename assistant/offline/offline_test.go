@@ -239,3 +239,19 @@ func BenchmarkAnswer(b *testing.B) {
 		}
 	}
 }
+
+// A live answer (a notebook cell) emits a window's changes as they happen;
+// a ranking still needs each window's final rows.
+func TestLiveAnswersEmitChanges(t *testing.T) {
+	cat := assistant.DemoCatalog()
+	r := AnswerLive("total quantity by symbol per minute", cat, true)
+	if r.Refusal != nil || !strings.Contains(r.SQL, "EMIT CHANGES") {
+		t.Fatalf("live answer %+v", r)
+	}
+	if r := AnswerLive("total quantity by symbol per minute", cat, false); r.Refusal != nil || strings.Contains(r.SQL, "EMIT CHANGES") {
+		t.Fatalf("non-live answer %+v", r)
+	}
+	if r := AnswerLive("top 3 symbols by total quantity per minute", cat, true); r.Refusal != nil || strings.Contains(r.SQL, "EMIT CHANGES") {
+		t.Fatalf("a live ranking must stay FINAL: %+v", r)
+	}
+}

@@ -216,9 +216,12 @@ type parser struct {
 	bare     []colRef
 	streams  []streamMention
 	changes  bool
-	links    []string
-	unknown  []string
-	problems []string
+	// liveDefault: changes was chosen because the answer runs live, not
+	// because the question asked for real time.
+	liveDefault bool
+	links       []string
+	unknown     []string
+	problems    []string
 }
 
 func (p *parser) linkf(l *lexeme, format string, args ...any) {

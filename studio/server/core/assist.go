@@ -17,6 +17,10 @@ type NLRequest struct {
 	Question string `json:"question"`
 	// Streams restricts the answer to these streams.
 	Streams []string `json:"streams,omitempty"`
+	// Live asks for an answer to watch as it runs (a notebook cell): a
+	// windowed query then emits changes rather than waiting for each
+	// window to close.
+	Live bool `json:"live,omitempty"`
 }
 
 // NLToSQL answers a question with SQL that validates against the Studio's
@@ -35,7 +39,7 @@ func (s *Studio) NLToSQL(ctx context.Context, req NLRequest) (*assistant.Result,
 	if _, err := cat.Only(req.Streams); err != nil {
 		return nil, invalid("%v", err)
 	}
-	res, err := s.cfg.Assistant.Generate(ctx, assistant.Request{Question: req.Question, Catalog: cat, Streams: req.Streams})
+	res, err := s.cfg.Assistant.Generate(ctx, assistant.Request{Question: req.Question, Catalog: cat, Streams: req.Streams, Live: req.Live})
 	if err != nil {
 		return nil, newError(http.StatusBadGateway, CodeProviderFailed, fmt.Sprintf("%s: %v", s.cfg.Assistant.Name(), err), nil, err)
 	}

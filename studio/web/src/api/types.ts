@@ -73,6 +73,8 @@ export const chartTypes: ChartType[] = ['line', 'bar', 'stat', 'gauge', 'geo', '
 export interface NlToSqlRequest {
   question: string
   streams?: string[]
+  /** The answer runs live in a cell: a windowed query emits its changes. */
+  live?: boolean
 }
 
 /** How the question was read (assistant.Interpretation). */

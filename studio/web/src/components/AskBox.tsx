@@ -21,7 +21,7 @@ export function AskBox({ prompt, onPrompt, onSql, cellName }: { prompt: string; 
     setError(undefined)
     setAnswer(undefined)
     try {
-      const a = await api.nlToSql({ question: q })
+      const a = await api.nlToSql({ question: q, live: true })
       setAnswer(a)
       if (a.sql && !a.refusal) onSql(a.sql)
     } catch (err) {
