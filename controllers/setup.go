@@ -6,12 +6,16 @@
 //	                  Service (/metrics), ServiceMonitor, PrometheusRule,
 //	                  dashboard ConfigMap (observability/generate)
 //	Notebook       -> one StreamingQuery per deployed cell, one dashboard
+//	ClusterLink    -> ConfigMap (the link's YAML), Deployment (velo link),
+//	                  Service (/metrics), ServiceMonitor, PrometheusRule,
+//	                  dashboard ConfigMap (link/monitoring); status read
+//	                  from the link's metrics
 //
 // Children are built by pure make* functions (golden-file tested), applied
 // with server-side apply under one field owner (ManagedBy), and owned by
 // their parent, so the garbage collector deletes them with it. Status
 // follows kstatus (Ready, Reconciling, Stalled) and is written only when it
-// changed. The ClusterLink kind has no controller here.
+// changed.
 package controllers
 
 import (
@@ -131,8 +135,8 @@ func queryRefs(obj client.Object) []string {
 	return out
 }
 
-// Setup registers the StreamingQuery and Notebook controllers and their
-// indexes with mgr.
+// Setup registers the StreamingQuery, Notebook and ClusterLink controllers
+// and their indexes with mgr.
 func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 	if opts.Clock == nil {
 		opts.Clock = clock.RealClock{}
@@ -197,13 +201,17 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 		client: mgr.GetClient(), scheme: mgr.GetScheme(), apply: apply, events: recorder,
 		clock: opts.Clock, monitoring: *mon,
 	}
-	return ctrl.NewControllerManagedBy(mgr).
+	if err := ctrl.NewControllerManagedBy(mgr).
 		Named("notebook").
 		For(&v1alpha1.Notebook{}, builder.WithPredicates(specChanged)).
 		Owns(&v1alpha1.StreamingQuery{}).
 		Owns(&corev1.ConfigMap{}, builder.OnlyMetadata).
 		WithOptions(controller.Options{MaxConcurrentReconciles: opts.MaxConcurrentReconciles}).
-		Complete(nb)
+		Complete(nb); err != nil {
+		return err
+	}
+	opts.Monitoring = mon
+	return SetupClusterLink(ctx, mgr, LinkOptions{Options: opts})
 }
 
 // referrers maps a Secret or ConfigMap to the StreamingQueries in its
