@@ -207,6 +207,7 @@ func (r *ClusterLinkReconciler) observe(ctx context.Context, l *v1alpha1.Cluster
 	obs := linkObservation{
 		generation: l.Generation, desired: desiredLinkReplicas(l), failover: l.Spec.Failover,
 		prefix: l.Spec.TopicPrefix, endpoint: LinkMetricsEndpoint(l),
+		name: l.Name, deploymentName: linkDeploymentName(l.Name),
 	}
 	current, err := r.currentDeployment(ctx, l)
 	if err != nil {

@@ -28,6 +28,9 @@ type linkObservation struct {
 	desired       int32
 	failover      bool // spec.failover
 	prefix        string
+	// name and deploymentName are the link's and its Deployment's, for
+	// messages.
+	name, deploymentName string
 	endpoint      string
 	// scraped is the link's own report; nil with scrapeErr when it could
 	// not be read (or was not tried: no pod is ready).
@@ -106,6 +109,15 @@ func computeLinkStatus(prev v1alpha1.ClusterLinkStatus, o linkObservation, now m
 	case o.failover && st.Failover != nil:
 		set(v1alpha1.ReadyCondition, metav1.ConditionTrue, v1alpha1.FailedOverReason,
 			fmt.Sprintf("failed over at %s: replication stopped; status.failover lists where each consumer group resumes on the target", st.Failover.CompletedAt.UTC().Format("2006-01-02T15:04:05Z")))
+		clear(v1alpha1.ReconcilingCondition)
+	case st.Failover != nil:
+		// Failed over by `velo link failover`, or spec.failover set back
+		// to false: a failed-over link never resumes by itself, because
+		// replicating again after consumers moved would copy the old
+		// cluster's later writes over the new one's.
+		set(v1alpha1.ReadyCondition, metav1.ConditionFalse, v1alpha1.FailedOverReason,
+			fmt.Sprintf("the link failed over at %s and does not replicate; to replicate again, cancel the failover (kubectl exec deploy/%s -- velo link failover %s -f %s --cancel) and restart the pod",
+				st.Failover.CompletedAt.UTC().Format("2006-01-02T15:04:05Z"), o.deploymentName, o.name, LinkConfigPath))
 		clear(v1alpha1.ReconcilingCondition)
 	case o.failover:
 		set(v1alpha1.ReadyCondition, metav1.ConditionFalse, v1alpha1.FailingOverReason, "spec.failover is true: the link stops replicating and makes the final group offset sync")

@@ -258,6 +258,19 @@ func TestComputeLinkStatus(t *testing.T) {
 			},
 		},
 		{
+			name:      "failed over by velo link failover, spec.failover false",
+			obs:       linkObservation{generation: 2, desired: 1, deployment: running, scraped: failedOver, name: "dr", deploymentName: "dr-link"},
+			wantConds: []cond{{"Ready", "False", "FailedOver"}},
+			check: func(t *testing.T, st v1alpha1.ClusterLinkStatus) {
+				if msg := st.Conditions[0].Message; !strings.Contains(msg, "kubectl exec deploy/dr-link -- velo link failover dr -f /etc/velo/link.yaml --cancel") {
+					t.Errorf("message %q does not say how to cancel", msg)
+				}
+				if st.Failover == nil {
+					t.Error("the report is missing")
+				}
+			},
+		},
+		{
 			name:      "suspended",
 			obs:       linkObservation{generation: 4, suspended: true},
 			wantConds: []cond{{"Ready", "False", "Suspended"}},
