@@ -31,7 +31,7 @@ type linkObservation struct {
 	// name and deploymentName are the link's and its Deployment's, for
 	// messages.
 	name, deploymentName string
-	endpoint      string
+	endpoint             string
 	// scraped is the link's own report; nil with scrapeErr when it could
 	// not be read (or was not tried: no pod is ready).
 	scraped   *metrics.Status
