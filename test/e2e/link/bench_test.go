@@ -3,10 +3,13 @@ package link_test
 import (
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"log/slog"
+	"math"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -45,7 +48,13 @@ func benchValue(i int) []byte {
 // partition, acks from all replicas), and with the link. Each op copies to
 // fresh target topics, so both write into empty topics. Reported: records/s
 // and MB/s of each, and the link's share of the ceiling.
-func BenchmarkReplication(b *testing.B) {
+func BenchmarkReplication(b *testing.B) { benchReplication(b, false) }
+
+// BenchmarkReplicationExactlyOnce is BenchmarkReplication with
+// exactlyOnce: true (transactions of 100 ms that also write the positions).
+func BenchmarkReplicationExactlyOnce(b *testing.B) { benchReplication(b, true) }
+
+func benchReplication(b *testing.B, eos bool) {
 	src := kafkatest.StartBroker(b)
 	tgt := kafkatest.StartBroker(b)
 	const topic = "bench.src"
@@ -62,7 +71,7 @@ func BenchmarkReplication(b *testing.B) {
 	b.ResetTimer()
 	for i := range b.N {
 		ceiling += timeIt(b, func() { kafkaGoCopy(b, src.Addr(), tgt.Addr(), topic, fmt.Sprintf("ceiling%d.%s", i, topic)) })
-		linked += timeIt(b, func() { linkCopy(b, src.Addr(), tgt.Addr(), fmt.Sprintf("bench%d", i), fmt.Sprintf("l%d.", i), topic) })
+		linked += timeIt(b, func() { linkCopy(b, src.Addr(), tgt.Addr(), fmt.Sprintf("bench%d", i), fmt.Sprintf("l%d.", i), topic, eos) })
 	}
 	b.StopTimer()
 	n := float64(b.N)
@@ -139,7 +148,7 @@ func kafkaGoCopy(b *testing.B, srcAddr, tgtAddr, topic, target string) {
 
 // linkCopy runs the link in this process until the target holds every
 // record of topic, then stops it.
-func linkCopy(b *testing.B, srcAddr, tgtAddr, name, prefix, topic string) {
+func linkCopy(b *testing.B, srcAddr, tgtAddr, name, prefix, topic string, eos bool) {
 	l, err := config.Parse(fmt.Appendf(nil, `apiVersion: velostream.io/v1alpha1
 kind: ClusterLink
 metadata: {name: %s}
@@ -148,16 +157,22 @@ spec:
   target: {bootstrapServers: %q}
   topics: {include: [%q]}
   topicPrefix: %q
-`, name, srcAddr, tgtAddr, topic, prefix), config.Local)
+  exactlyOnce: %v
+`, name, srcAddr, tgtAddr, topic, prefix, eos), config.Local)
 	if err != nil {
 		b.Fatal(err)
 	}
 	want := total(endOffsets(b, srcAddr, topic))
+	if eos {
+		// Transaction markers take target offsets too: wait for the
+		// positions instead, which commit with the records.
+		want = -1
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- link.Run(ctx, l, link.Options{Log: slog.New(slog.DiscardHandler)}) }()
 	deadline := time.Now().Add(waitLimit)
-	for targetSize(b, tgtAddr, prefix+topic) < want {
+	for !copied(b, tgtAddr, prefix+topic, want, srcAddr, topic, name) {
 		if time.Now().After(deadline) {
 			b.Fatalf("the link copied %d of %d records in %v", targetSize(b, tgtAddr, prefix+topic), want, waitLimit)
 		}
@@ -167,6 +182,44 @@ spec:
 	if err := <-done; err != nil {
 		b.Fatal(err)
 	}
+}
+
+// copied reports whether the target topic holds every source record: by
+// its size (want >= 0), or by the positions the link committed in its state
+// topic (exactly once, want < 0).
+func copied(b *testing.B, tgtAddr, target string, want int64, srcAddr, topic, name string) bool {
+	if want >= 0 {
+		return targetSize(b, tgtAddr, target) >= want
+	}
+	ends := endOffsets(b, srcAddr, topic)
+	cl := client(b, tgtAddr, kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{"__velo_link." + name: {0: kgo.NewOffset().AtStart()}}),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.KeepControlRecords())
+	end := endOffsets(b, tgtAddr, "__velo_link."+name)[0]
+	pos := map[string]int64{}
+	for next := int64(0); next < end; {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		fs := cl.PollFetches(ctx)
+		cancel()
+		if fs.NumRecords() == 0 {
+			break
+		}
+		fs.EachRecord(func(r *kgo.Record) {
+			next = r.Offset + 1
+			if k := string(r.Key); len(k) > 2 && k[:2] == "p/" {
+				var v struct{ S int64 }
+				if json.Unmarshal(r.Value, &v) == nil {
+					pos[k] = v.S
+				}
+			}
+		})
+	}
+	cl.Close()
+	for p, e := range ends {
+		if pos[fmt.Sprintf("p/%s/%d", topic, p)] < e {
+			return false
+		}
+	}
+	return true
 }
 
 // BenchmarkSteadyLag feeds the source 10,000 records/s of 1 KB for 30 s
@@ -203,7 +256,10 @@ spec:
 		done := make(chan error, 1)
 		go func() { done <- link.Run(ctx, l, link.Options{Log: slog.New(slog.DiscardHandler)}) }()
 
-		// The consumer reads the target as it fills.
+		// The consumer reads the target as it fills, until it has every
+		// record the feed produced (known once the feed stops).
+		var produced atomic.Int64
+		produced.Store(math.MaxInt64)
 		var lat []time.Duration
 		var mu sync.Mutex
 		consumed := make(chan struct{})
@@ -212,8 +268,7 @@ spec:
 			defer close(consumed)
 			cl := client(b, tgt.Addr(), kgo.ConsumeTopics(prefix+topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 				kgo.MetadataMinAge(100*time.Millisecond), kgo.MetadataMaxAge(time.Second), kgo.FetchMaxWait(100*time.Millisecond))
-			want := int(rate * run / time.Second)
-			for n := 0; n < want; {
+			for n := 0; int64(n) < produced.Load(); {
 				pctx, pcancel := context.WithTimeout(context.Background(), 5*time.Second)
 				fs := cl.PollFetches(pctx)
 				pcancel()
@@ -250,6 +305,7 @@ spec:
 		if err := first.Err(); err != nil {
 			b.Fatal(err)
 		}
+		produced.Store(int64(i))
 		<-consumed
 		cancel()
 		if err := <-done; err != nil {
