@@ -71,7 +71,9 @@ func benchReplication(b *testing.B, eos bool) {
 	b.ResetTimer()
 	for i := range b.N {
 		ceiling += timeIt(b, func() { kafkaGoCopy(b, src.Addr(), tgt.Addr(), topic, fmt.Sprintf("ceiling%d.%s", i, topic)) })
-		linked += timeIt(b, func() { linkCopy(b, src.Addr(), tgt.Addr(), fmt.Sprintf("bench%d", i), fmt.Sprintf("l%d.", i), topic, eos) })
+		linked += timeIt(b, func() {
+			linkCopy(b, src.Addr(), tgt.Addr(), fmt.Sprintf("bench%d", i), fmt.Sprintf("l%d.", i), topic, eos)
+		})
 	}
 	b.StopTimer()
 	n := float64(b.N)
