@@ -116,7 +116,7 @@ func computeLinkStatus(prev v1alpha1.ClusterLinkStatus, o linkObservation, now m
 		// replicating again after consumers moved would copy the old
 		// cluster's later writes over the new one's.
 		set(v1alpha1.ReadyCondition, metav1.ConditionFalse, v1alpha1.FailedOverReason,
-			fmt.Sprintf("the link failed over at %s and does not replicate; to replicate again, cancel the failover (kubectl exec deploy/%s -- velo link failover %s -f %s --cancel) and restart the pod",
+			fmt.Sprintf("the link failed over at %s and does not replicate; to replicate again, cancel the failover (kubectl exec deploy/%s -- /velo link failover %s -f %s --cancel) and restart the pod",
 				st.Failover.CompletedAt.UTC().Format("2006-01-02T15:04:05Z"), o.deploymentName, o.name, LinkConfigPath))
 		clear(v1alpha1.ReconcilingCondition)
 	case o.failover:

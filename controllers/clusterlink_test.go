@@ -262,7 +262,7 @@ func TestComputeLinkStatus(t *testing.T) {
 			obs:       linkObservation{generation: 2, desired: 1, deployment: running, scraped: failedOver, name: "dr", deploymentName: "dr-link"},
 			wantConds: []cond{{"Ready", "False", "FailedOver"}},
 			check: func(t *testing.T, st v1alpha1.ClusterLinkStatus) {
-				if msg := st.Conditions[0].Message; !strings.Contains(msg, "kubectl exec deploy/dr-link -- velo link failover dr -f /etc/velo/link.yaml --cancel") {
+				if msg := st.Conditions[0].Message; !strings.Contains(msg, "kubectl exec deploy/dr-link -- /velo link failover dr -f /etc/velo/link.yaml --cancel") {
 					t.Errorf("message %q does not say how to cancel", msg)
 				}
 				if st.Failover == nil {
