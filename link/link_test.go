@@ -351,27 +351,32 @@ func TestSameClusterRefused(t *testing.T) {
 	}
 }
 
-// TestCleanRestartRepeatsNothing: a link stopped cleanly writes its final
-// position; the next run continues there and writes nothing twice.
+// TestCleanRestartRepeatsNothing: a link stopped cleanly writes (or
+// commits) its final positions; the next run continues there and writes
+// nothing twice.
 func TestCleanRestartRepeatsNothing(t *testing.T) {
-	src, tgt := startBroker(t), startBroker(t)
-	createTopic(t, src, "t", 2, nil)
-	var recs []*kgo.Record
-	for i := range 100 {
-		recs = append(recs, &kgo.Record{Topic: "t", Partition: int32(i % 2), Value: []byte(strconv.Itoa(i))})
-	}
-	produce(t, src, recs[:60]...)
-	cfg := parse(t, src, tgt, `topics: {include: [t]}`)
-	r := start(t, cfg)
-	readAll(t, tgt, "t", 60)
-	if err := r.stop(t); err != nil {
-		t.Fatal(err)
-	}
-	produce(t, src, recs[60:]...)
-	start(t, cfg)
-	got := readAll(t, tgt, "t", 100)
-	if len(got) != 100 {
-		t.Fatalf("target holds %d records after a clean restart; want 100", len(got))
+	for _, eos := range []bool{false, true} {
+		t.Run(fmt.Sprintf("exactlyOnce=%v", eos), func(t *testing.T) {
+			src, tgt := startBroker(t), startBroker(t)
+			createTopic(t, src, "t", 2, nil)
+			var recs []*kgo.Record
+			for i := range 100 {
+				recs = append(recs, &kgo.Record{Topic: "t", Partition: int32(i % 2), Value: []byte(strconv.Itoa(i))})
+			}
+			produce(t, src, recs[:60]...)
+			cfg := parse(t, src, tgt, `topics: {include: [t]}`, fmt.Sprintf("exactlyOnce: %v", eos))
+			r := start(t, cfg)
+			readAll(t, tgt, "t", 60)
+			if err := r.stop(t); err != nil {
+				t.Fatal(err)
+			}
+			produce(t, src, recs[60:]...)
+			start(t, cfg)
+			got := readAll(t, tgt, "t", 100)
+			if len(got) != 100 {
+				t.Fatalf("target holds %d records after a clean restart; want 100", len(got))
+			}
+		})
 	}
 }
 

@@ -278,6 +278,16 @@ func (r *Replicator) pollLoop(ctx, wctx context.Context) error {
 			return err
 		}
 		if ctx.Err() != nil {
+			// Stopping: what the open transaction holds is committed, so
+			// a clean stop repeats nothing at the next start.
+			if eos && inTxn {
+				if touched {
+					return r.commit(wctx)
+				}
+				if err := r.prod.EndTransaction(wctx, kgo.TryAbort); err != nil {
+					return fmt.Errorf("end empty transaction: %w", err)
+				}
+			}
 			return nil
 		}
 		if eos && !inTxn {
@@ -309,7 +319,7 @@ func (r *Replicator) pollLoop(ctx, wctx context.Context) error {
 				touched = true
 			}
 		})
-		if eos && inTxn && (r.o.Now().Sub(txnStart) >= r.o.CheckpointInterval || ctx.Err() != nil) {
+		if eos && inTxn && r.o.Now().Sub(txnStart) >= r.o.CheckpointInterval {
 			if touched {
 				if err := r.commit(wctx); err != nil {
 					return err
