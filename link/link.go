@@ -4,10 +4,11 @@
 // and failover.
 //
 // Run is what `velo link -f FILE` and the link's pod run. In order it:
-// refuses source and target that turn out to be one cluster (a broker both
-// advertise); creates the link's state topic on the target; writes a start
-// record in a transaction under the link's transactional ID (fencing an
-// older instance); loads the positions and offset mapping; then replicates
+// creates the link's state topic on the target; writes a start record in a
+// transaction under the link's transactional ID (fencing an older
+// instance); loads the positions and offset mapping; fails over at once if
+// asked to (that needs only the target); refuses source and target that
+// turn out to be one cluster (a broker both advertise); then replicates
 // (link/replicator), restarting from the stored positions after an error,
 // and syncs groups (link/groups). A failover request, from `velo link
 // failover` or spec.failover, stops replication, makes a final group sync,
@@ -163,19 +164,22 @@ func (lk *Link) Run(ctx context.Context) error {
 			_ = srv.Shutdown(sctx)
 		}()
 	}
-	if err := retry(ctx, lk.log, "reaching both clusters", lk.checkClusters); err != nil {
-		return ignoreCancel(err)
-	}
+	// The state comes first, from the target alone: a failover must work
+	// while the source is gone, which is what it is for.
 	var stateEnd int64
 	if err := retry(ctx, lk.log, "loading the link's state from the target", func(ctx context.Context) error {
 		var err error
 		stateEnd, err = lk.loadState(ctx, true)
+		lk.metrics.SetConnected("target", err == nil)
 		return err
 	}); err != nil {
 		return ignoreCancel(err)
 	}
 	if lk.state.Failover() != nil || lk.cfg.Failover {
 		return lk.failover(ctx)
+	}
+	if err := retry(ctx, lk.log, "reaching both clusters", lk.checkClusters); err != nil {
+		return ignoreCancel(err)
 	}
 
 	rctx, stopReplication := context.WithCancel(ctx)
@@ -515,7 +519,7 @@ func finalSync(ctx context.Context, s *groups.Syncer, log *slog.Logger) (offsets
 	if err != nil {
 		log.Warn("link: the final group sync failed; reporting the offsets of the last sync", "err", err)
 	}
-	return s.Report(ctx, res.Skipped)
+	return s.Report(ctx, res.Skipped, err != nil)
 }
 
 // writeState writes one record to the state topic.

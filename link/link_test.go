@@ -486,6 +486,19 @@ func TestFailoverWithoutRunningLink(t *testing.T) {
 			t.Fatalf("progress did not say the sync was made here: %q", said)
 		}
 	})
+	t.Run("spec.failover with the source gone", func(t *testing.T) {
+		if err := CancelFailover(testCtx(t), cfg, Options{Log: slog.New(slog.DiscardHandler)}); err != nil {
+			t.Fatal(err)
+		}
+		down := parse(t, "127.0.0.1:1", tgt, `topics: {include: [orders]}`, `consumerGroups: {include: ["billing-.*"]}`, `syncInterval: 1h`, `failover: true`)
+		r := start(t, down)
+		// The report comes from the target alone: billing-2's offsets
+		// as the last sync (the CLI's, above) committed them.
+		waitFor(t, "the failover report", func() bool {
+			st := r.status(t)
+			return st.FailedOver && st.FailoverOffsets["billing-2"]["orders"][0] == 20
+		})
+	})
 	t.Run("spec.failover", func(t *testing.T) {
 		if err := CancelFailover(testCtx(t), cfg, Options{Log: slog.New(slog.DiscardHandler)}); err != nil {
 			t.Fatal(err)

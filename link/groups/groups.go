@@ -15,6 +15,7 @@ package groups
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -174,14 +175,18 @@ func (s *Syncer) translate(ctx context.Context, g string, mirrored map[string]bo
 // Report reads, for every selected group, the offsets committed on the
 // target for the mirrored topics: where its consumers resume there. The
 // groups are those the source lists, or, when the source cannot be
-// reached (the disaster failover is for), those the target knows.
-// skipped carries the reasons of a final Sync.
-func (s *Syncer) Report(ctx context.Context, skipped map[string]string) (offsets.Report, error) {
+// reached (the disaster failover is for) or sourceDown says so already,
+// those the target knows. skipped carries the reasons of a final Sync.
+func (s *Syncer) Report(ctx context.Context, skipped map[string]string, sourceDown bool) (offsets.Report, error) {
 	rep := offsets.Report{At: s.now()}
 	if s.Link.Groups.Empty() {
 		return rep, nil
 	}
-	all, err := s.Source.Groups(ctx)
+	var all []string
+	err := errors.New("the source could not be reached")
+	if !sourceDown {
+		all, err = s.Source.Groups(ctx)
+	}
 	if err != nil {
 		s.Log.Warn("link: cannot list the source's groups; reporting the groups the target knows", "err", err)
 		if all, err = s.Target.Groups(ctx); err != nil {

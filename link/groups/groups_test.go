@@ -172,7 +172,7 @@ spec:
 		}
 	}
 
-	rep, err := sy.Report(testCtx(t), res.Skipped)
+	rep, err := sy.Report(testCtx(t), res.Skipped, false)
 	if err != nil {
 		t.Fatal(err)
 	}
