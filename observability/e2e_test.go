@@ -15,7 +15,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -31,33 +30,16 @@ const waitLimit = 90 * time.Second
 // SIGKILL), and the kernel kills it if the test binary dies first.
 type proc struct {
 	cmd    *exec.Cmd
-	stderr *syncBuffer
+	stderr *kafkatest.LockedBuffer
 	done   chan struct{}
 	err    error
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // start runs name with args; stderr is collected and also passed to
 // onStderrLine, line by line.
 func start(t *testing.T, stdin io.Reader, onStderrLine func(string), name string, args ...string) *proc {
 	t.Helper()
-	p := &proc{cmd: exec.Command(name, args...), stderr: &syncBuffer{}, done: make(chan struct{})}
+	p := &proc{cmd: exec.Command(name, args...), stderr: &kafkatest.LockedBuffer{}, done: make(chan struct{})}
 	p.cmd.Stdin = stdin
 	p.cmd.Stdout = io.Discard
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

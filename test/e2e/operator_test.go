@@ -75,7 +75,7 @@ func TestOperatorProcess(t *testing.T) {
 		"--metrics-bind-address", metricsAddr, "--health-probe-bind-address", probeAddr,
 		"--runner-image", "velostream/velo:e2e", "--log-format", "json")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	logs := &lineBuffer{}
+	logs := &kafkatest.LockedBuffer{}
 	cmd.Stderr = logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

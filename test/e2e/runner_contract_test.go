@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -98,7 +97,7 @@ func contractTrades() []string {
 type runnerProc struct {
 	cmd     *exec.Cmd
 	base    string
-	stderr  *lineBuffer
+	stderr  *kafkatest.LockedBuffer
 	exited  chan error
 	stopped bool
 }
@@ -131,7 +130,7 @@ func startRunner(t *testing.T, velo, dir string, spec v1alpha1.StreamingQuerySpe
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
-	r := &runnerProc{cmd: exec.CommandContext(ctx, velo, args...), stderr: &lineBuffer{}, exited: make(chan error, 1)}
+	r := &runnerProc{cmd: exec.CommandContext(ctx, velo, args...), stderr: &kafkatest.LockedBuffer{}, exited: make(chan error, 1)}
 	r.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	r.cmd.Stderr = r.stderr
 	if err := r.cmd.Start(); err != nil {
@@ -144,7 +143,7 @@ func startRunner(t *testing.T, velo, dir string, spec v1alpha1.StreamingQuerySpe
 			<-r.exited
 		}
 	})
-	r.base = "http://" + r.stderr.waitFor(t, regexp.MustCompile(`addr=(127\.0\.0\.1:\d+)`), r.exited)
+	r.base = "http://" + waitFor(t, r.stderr, regexp.MustCompile(`addr=(127\.0\.0\.1:\d+)`), r.exited)
 	eventually(t, "/readyz answers 200", func() bool {
 		code, _ := get(r.base + runner.ReadyPath)
 		return code == http.StatusOK
@@ -207,27 +206,9 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// lineBuffer collects a process's standard error while tests read it.
-type lineBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lineBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lineBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // waitFor returns the first submatch of re in the output, failing if the
 // process exits first.
-func (b *lineBuffer) waitFor(t *testing.T, re *regexp.Regexp, exited chan error) string {
+func waitFor(t *testing.T, b *kafkatest.LockedBuffer, re *regexp.Regexp, exited chan error) string {
 	t.Helper()
 	deadline := time.After(30 * time.Second)
 	for {

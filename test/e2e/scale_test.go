@@ -102,7 +102,7 @@ func BenchmarkOperatorScale(b *testing.B) {
 		"--metrics-bind-address", metricsAddr, "--health-probe-bind-address", "0",
 		"--runner-image", "velostream/velo:bench", "--log-format", "json")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	logs := &lineBuffer{}
+	logs := &kafkatest.LockedBuffer{}
 	cmd.Stderr = logs
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)

@@ -63,7 +63,7 @@ type Proc struct {
 // run is one life of the process: Restart starts a new one.
 type run struct {
 	cmd    *exec.Cmd
-	stderr *lockedBuffer
+	stderr *LockedBuffer
 	ready  chan string   // the address, once printed
 	done   chan struct{} // closed when the process has exited
 	err    error         // cmd.Wait's result, set before done closes
@@ -176,7 +176,7 @@ func (p *Proc) current() *run {
 func (p *Proc) start(addr string) {
 	p.t.Helper()
 	r := &run{
-		stderr: &lockedBuffer{},
+		stderr: &LockedBuffer{},
 		ready:  make(chan string, 1),
 		done:   make(chan struct{}),
 	}

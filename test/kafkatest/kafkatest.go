@@ -86,19 +86,20 @@ func moduleRoot() (string, error) {
 	return filepath.Dir(gomod), nil
 }
 
-// lockedBuffer collects a process's output while it runs and tests read it.
-type lockedBuffer struct {
+// LockedBuffer collects a process's output while it runs and tests read it
+// (a bytes.Buffer safe for one writer and concurrent readers).
+type LockedBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *lockedBuffer) Write(p []byte) (int, error) {
+func (b *LockedBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *lockedBuffer) String() string {
+func (b *LockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()

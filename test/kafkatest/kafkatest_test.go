@@ -235,7 +235,7 @@ func TestBrokerCommandLine(t *testing.T) {
 }
 
 func runWithLimit(cmd *exec.Cmd) (string, error) {
-	var out lockedBuffer
+	var out LockedBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := runBounded(cmd, waitLimit)
 	return out.String(), err

@@ -16,7 +16,6 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -42,34 +41,17 @@ func repoRoot(t testing.TB) string {
 // proc is a `velo run` process.
 type proc struct {
 	cmd    *exec.Cmd
-	stderr *lockedBuffer
-	stdout *lockedBuffer
+	stderr *kafkatest.LockedBuffer
+	stdout *kafkatest.LockedBuffer
 	done   chan struct{}
 	err    error
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // startVelo starts velo with args; the process is killed at cleanup if the
 // test left it running.
 func startVelo(t testing.TB, args ...string) *proc {
 	t.Helper()
-	p := &proc{cmd: exec.Command(kafkatest.BuildVelo(t), args...), stderr: &lockedBuffer{}, stdout: &lockedBuffer{}, done: make(chan struct{})}
+	p := &proc{cmd: exec.Command(kafkatest.BuildVelo(t), args...), stderr: &kafkatest.LockedBuffer{}, stdout: &kafkatest.LockedBuffer{}, done: make(chan struct{})}
 	p.cmd.Stderr, p.cmd.Stdout = p.stderr, p.stdout
 	p.cmd.Dir = repoRoot(t)
 	if err := p.cmd.Start(); err != nil {
@@ -181,7 +163,7 @@ func ctxTimeout(t testing.TB) context.Context {
 type feeder struct {
 	cmd    *exec.Cmd
 	stdin  io.WriteCloser
-	stderr *lockedBuffer
+	stderr *kafkatest.LockedBuffer
 	sent   atomic.Int64
 	stop   chan struct{}
 	done   chan error
@@ -190,7 +172,7 @@ type feeder struct {
 // startFeeder feeds trades from, from+1, ... at rate records per second.
 func startFeeder(t testing.TB, addr, topic string, from, rate int) *feeder {
 	t.Helper()
-	f := &feeder{stderr: &lockedBuffer{}, stop: make(chan struct{}), done: make(chan error, 1)}
+	f := &feeder{stderr: &kafkatest.LockedBuffer{}, stop: make(chan struct{}), done: make(chan error, 1)}
 	f.sent.Store(int64(from))
 	// Idempotence keeps each key's records in order even if librdkafka
 	// retries a batch (its default allows reordering on retry).

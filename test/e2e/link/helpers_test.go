@@ -15,7 +15,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -39,27 +38,10 @@ type linkProc struct {
 	t      testing.TB
 	args   []string
 	cmd    *exec.Cmd
-	stderr *lockedBuffer
+	stderr *kafkatest.LockedBuffer
 	url    string
 	done   chan struct{}
 	err    error
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // startLink runs `velo link -f file --listen 127.0.0.1:0 extra...` and
@@ -68,7 +50,7 @@ func (l *lockedBuffer) String() string {
 func startLink(t testing.TB, file string, extra ...string) *linkProc {
 	t.Helper()
 	args := append([]string{"link", "-f", file, "--listen", "127.0.0.1:0"}, extra...)
-	p := &linkProc{t: t, args: args, stderr: &lockedBuffer{}, done: make(chan struct{})}
+	p := &linkProc{t: t, args: args, stderr: &kafkatest.LockedBuffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(kafkatest.BuildVelo(t), args...)
 	p.cmd.Stderr = p.stderr
 	p.cmd.SysProcAttr = sysProcAttr()
