@@ -383,20 +383,7 @@ func (r *ClusterLinkReconciler) patchStatus(ctx context.Context, l *v1alpha1.Clu
 	}
 	orig := l.DeepCopy()
 	l.Status = next
-	if err := r.client.Status().Patch(ctx, l, client.MergeFrom(orig), client.FieldOwner(ManagedBy)); err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil
-		}
-		return fmt.Errorf("patch status of ClusterLink %s: %w", l.Name, err)
-	}
-	if changed, warning, reason, msg := readyTransition(orig.Status.Conditions, next.Conditions); changed {
-		typ := corev1.EventTypeNormal
-		if warning {
-			typ = corev1.EventTypeWarning
-		}
-		r.events.Eventf(l, nil, typ, reason, "Reconcile", "%s", msg)
-	}
-	return nil
+	return writeStatus(ctx, r.client, r.events, "ClusterLink", l, orig, orig.Status.Conditions, next.Conditions)
 }
 
 func (r *ClusterLinkReconciler) forget(key types.NamespacedName) {

@@ -113,20 +113,7 @@ func (r *NotebookReconciler) patchStatus(ctx context.Context, nb *v1alpha1.Noteb
 	}
 	orig := nb.DeepCopy()
 	nb.Status = next
-	if err := r.client.Status().Patch(ctx, nb, client.MergeFrom(orig), client.FieldOwner(ManagedBy)); err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil
-		}
-		return fmt.Errorf("patch status of Notebook %s: %w", nb.Name, err)
-	}
-	if changed, warning, reason, msg := readyTransition(orig.Status.Conditions, next.Conditions); changed {
-		typ := corev1.EventTypeNormal
-		if warning {
-			typ = corev1.EventTypeWarning
-		}
-		r.events.Eventf(nb, nil, typ, reason, "Reconcile", "%s", msg)
-	}
-	return nil
+	return writeStatus(ctx, r.client, r.events, "Notebook", nb, orig, orig.Status.Conditions, next.Conditions)
 }
 
 // dashboardKey is where a notebook's dashboard ConfigMap lives.

@@ -1,13 +1,17 @@
 package controllers
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/events"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/velostream/velostream/api/v1alpha1"
 )
@@ -188,4 +192,24 @@ func readyTransition(prev, next []metav1.Condition) (changed bool, warning bool,
 	// Progress towards Ready is expected and not worth a warning.
 	warning = n.Status != metav1.ConditionTrue && n.Reason != v1alpha1.ProgressingReason && n.Reason != v1alpha1.SuspendedReason
 	return true, warning, n.Reason, n.Message
+}
+
+// writeStatus patches obj's status (already set to the new one) from orig
+// under the operator's field owner, and records an event when Ready changed.
+// An object deleted meanwhile is not an error: there is nothing to report on.
+func writeStatus(ctx context.Context, c client.Client, ev events.EventRecorder, kind string, obj, orig client.Object, prev, next []metav1.Condition) error {
+	if err := c.Status().Patch(ctx, obj, client.MergeFrom(orig), client.FieldOwner(ManagedBy)); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return fmt.Errorf("patch status of %s %s: %w", kind, obj.GetName(), err)
+	}
+	if changed, warning, reason, msg := readyTransition(prev, next); changed {
+		typ := corev1.EventTypeNormal
+		if warning {
+			typ = corev1.EventTypeWarning
+		}
+		ev.Eventf(obj, nil, typ, reason, "Reconcile", "%s", msg)
+	}
+	return nil
 }

@@ -326,20 +326,7 @@ func (r *StreamingQueryReconciler) patchStatus(ctx context.Context, q *v1alpha1.
 	}
 	orig := q.DeepCopy()
 	q.Status = next
-	if err := r.client.Status().Patch(ctx, q, client.MergeFrom(orig), client.FieldOwner(ManagedBy)); err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil
-		}
-		return fmt.Errorf("patch status of StreamingQuery %s: %w", q.Name, err)
-	}
-	if changed, warning, reason, msg := readyTransition(orig.Status.Conditions, next.Conditions); changed {
-		typ := corev1.EventTypeNormal
-		if warning {
-			typ = corev1.EventTypeWarning
-		}
-		r.events.Eventf(q, nil, typ, reason, "Reconcile", "%s", msg)
-	}
-	return nil
+	return writeStatus(ctx, r.client, r.events, "StreamingQuery", q, orig, orig.Status.Conditions, next.Conditions)
 }
 
 // forget drops what is remembered of a deleted query's children.
