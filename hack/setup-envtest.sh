@@ -36,9 +36,14 @@ etcd_ok() {
     "$DEST/etcd" --version 2>/dev/null | grep -qx "etcd Version: ${ETCD_VERSION#v}"
 }
 
-build_apiserver() {
+# k8s_module prepares (once) the scratch module that builds kube-apiserver
+# and kubectl from k8s.io/kubernetes and prints its folder.
+k8s_module() {
   local dir="$BUILD/kube-apiserver-${KUBERNETES_VERSION}" gomod
-  log "building kube-apiserver ${KUBERNETES_VERSION} (cold: about 11 minutes)"
+  if [ -f "$dir/go.mod" ] && grep -q "k8s.io/kubernetes ${KUBERNETES_VERSION}" "$dir/go.mod"; then
+    echo "$dir"
+    return
+  fi
   mkdir -p "$dir"
   (
     cd "$dir"
@@ -58,13 +63,28 @@ build_apiserver() {
     done
     [ "$n" -gt 0 ] || { log "no k8s.io staging modules found in $gomod"; exit 1; }
     log "replaced $n staging modules with ${staging}"
-    go get "k8s.io/kubernetes/cmd/kube-apiserver@${KUBERNETES_VERSION}" >&2
-    local minor=${KUBERNETES_VERSION#v1.}
-    minor=${minor%%.*}
-    CGO_ENABLED=0 go build -trimpath -o "$DEST/kube-apiserver" \
+  ) || exit 1
+  echo "$dir"
+}
+
+# build_k8s CMD builds k8s.io/kubernetes/cmd/CMD into $DEST with the
+# version stamped as a release build would have it.
+build_k8s() {
+  local cmd=$1 dir minor=${KUBERNETES_VERSION#v1.}
+  minor=${minor%%.*}
+  dir=$(k8s_module)
+  (
+    cd "$dir"
+    go get "k8s.io/kubernetes/cmd/$cmd@${KUBERNETES_VERSION}" >&2
+    CGO_ENABLED=0 go build -trimpath -o "$DEST/$cmd" \
       -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=${KUBERNETES_VERSION} -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=${minor}" \
-      k8s.io/kubernetes/cmd/kube-apiserver
+      "k8s.io/kubernetes/cmd/$cmd"
   )
+}
+
+build_apiserver() {
+  log "building kube-apiserver ${KUBERNETES_VERSION} (cold: about 11 minutes)"
+  build_k8s kube-apiserver
 }
 
 build_etcd() {
@@ -88,10 +108,18 @@ apiserver_ok || { log "kube-apiserver in $DEST does not report ${KUBERNETES_VERS
 etcd_ok || build_etcd
 etcd_ok || { log "etcd in $DEST does not report ${ETCD_VERSION}"; exit 1; }
 
-# envtest only needs kubectl for kubectl-based helpers; link the machine's
-# client when there is one rather than building another.
-if [ ! -e "$DEST/kubectl" ] && command -v kubectl >/dev/null 2>&1; then
-  ln -s "$(command -v kubectl)" "$DEST/kubectl"
+# kubectl renders the kustomize bases in the manifest tests: link the
+# machine's client when it has one, else build it from the same module as
+# kube-apiserver (a new machine may have none, and no download is possible).
+if [ ! -e "$DEST/kubectl" ]; then
+  if command -v kubectl >/dev/null 2>&1; then
+    ln -s "$(command -v kubectl)" "$DEST/kubectl"
+  else
+    log "building kubectl ${KUBERNETES_VERSION} (no kubectl on PATH)"
+    build_k8s kubectl
+  fi
 fi
+# The tests look for their tools in bin/.
+ln -sf "$DEST/kubectl" "$ROOT/bin/kubectl"
 
 echo "$DEST"
