@@ -31,9 +31,11 @@ func newGenerateCmd() *cobra.Command {
 	var f generateFlags
 	cmd := &cobra.Command{
 		Use:   "generate FILE.sql --out DIR",
-		Short: "Write the monitoring of a query: ServiceMonitor, Prometheus rules, Grafana dashboard",
+		Short: "Write the Kubernetes objects of a query: StreamingQuery, ServiceMonitor, Prometheus rules, Grafana dashboard",
 		Long: `generate reads a query's @metric, @alert and @viz annotations and writes:
 
+  streamingquery.yaml       the velostream.io/v1alpha1 StreamingQuery that deploys
+                            the query through the operator (its SQL as written)
   servicemonitor.yaml       a monitoring.coreos.com/v1 ServiceMonitor scraping the
                             query's Service (selected by velostream.io/query: NAME)
   prometheusrule.yaml       a PrometheusRule: recording rules (counter rates,
@@ -43,9 +45,7 @@ func newGenerateCmd() *cobra.Command {
   dashboard-configmap.yaml  that dashboard in a ConfigMap labelled
                             grafana_dashboard: "1" (Grafana's sidecar picks it up)
 
-The rule files are left out when the query has no @metric. streamingquery.yaml
-(the StreamingQuery object that deploys the query) is not written yet: it
-comes with the operator's StreamingQuery type.
+The rule files are left out when the query has no @metric.
 
 Every series of a query carries query=NAME. NAME defaults to the stream a
 CREATE STREAM ... AS SELECT writes, else the file's base name, as a
@@ -80,14 +80,14 @@ func runGenerate(cmd *cobra.Command, file string, f generateFlags) error {
 		var spec *annotations.Spec
 		spec, errs = annotations.FromQuery(q)
 		if len(errs) == 0 {
-			return writeGenerated(cmd, file, q, spec, f)
+			return writeGenerated(cmd, file, src, q, spec, f)
 		}
 	}
 	fmt.Fprint(cmd.ErrOrStderr(), diag.RenderAll(file, src, errs))
 	return exitCode(1, errReported)
 }
 
-func writeGenerated(cmd *cobra.Command, file string, q *plan.Query, spec *annotations.Spec, f generateFlags) error {
+func writeGenerated(cmd *cobra.Command, file, src string, q *plan.Query, spec *annotations.Spec, f generateFlags) error {
 	name := f.name
 	if name == "" {
 		name = observability.QueryName(q, file)
@@ -102,7 +102,7 @@ func writeGenerated(cmd *cobra.Command, file string, q *plan.Query, spec *annota
 		}
 		labels[k] = v
 	}
-	files, err := generate.Files(spec, generate.Target{Name: name, Namespace: f.namespace, Labels: labels, Port: f.port, Interval: f.interval})
+	files, err := generate.Files(spec, generate.Target{SQL: src, Name: name, Namespace: f.namespace, Labels: labels, Port: f.port, Interval: f.interval})
 	if err != nil {
 		return exitCode(1, err)
 	}

@@ -33,6 +33,9 @@ const (
 
 // Target says which query the objects watch and how they are labelled.
 type Target struct {
+	// SQL, when set, is the query's text: Files then also writes the
+	// StreamingQuery that deploys it.
+	SQL string
 	// Name is the query's name: a DNS-1123 label (observability.QueryName
 	// makes one). It is the query label on the served series.
 	Name string
@@ -103,6 +106,13 @@ func Files(spec *annotations.Spec, t Target) ([]File, error) {
 		}
 		out = append(out, File{Name: name, Data: b})
 		return nil
+	}
+	if t.SQL != "" {
+		q := StreamingQuery(t.SQL, t)
+		sq, err := yamlOf(specOnly{TypeMeta: q.TypeMeta, ObjectMeta: q.ObjectMeta, Spec: q.Spec})
+		if err := add("streamingquery.yaml", sq, err); err != nil {
+			return nil, err
+		}
 	}
 	sm, err := yamlOf(ServiceMonitor(t))
 	if err := add("servicemonitor.yaml", sm, err); err != nil {

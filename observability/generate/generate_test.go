@@ -54,7 +54,7 @@ func specOf(t testing.TB, name string) (*annotations.Spec, Target) {
 			plan := q(bound)
 			spec, aerrs := annotations.FromQuery(plan)
 			if len(aerrs) == 0 {
-				return spec, Target{Name: observability.QueryName(plan, file), Namespace: "trading", Labels: map[string]string{"release": "kube-prometheus-stack"}}
+				return spec, Target{SQL: src, Name: observability.QueryName(plan, file), Namespace: "trading", Labels: map[string]string{"release": "kube-prometheus-stack"}}
 			}
 			errs = aerrs
 		}

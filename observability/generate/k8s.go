@@ -8,8 +8,29 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
+	v1alpha1 "github.com/velostream/velostream/api/v1alpha1"
 	"github.com/velostream/velostream/observability/annotations"
 )
+
+// StreamingQuery is the object that deploys the query through the operator:
+// its SQL as written, with the target's name, namespace and labels. Kafka
+// connection, replicas and monitoring are left to their defaults for the
+// user (or a kustomize overlay) to set.
+func StreamingQuery(sql string, t Target) *v1alpha1.StreamingQuery {
+	t = t.withDefaults()
+	return &v1alpha1.StreamingQuery{
+		TypeMeta:   metav1.TypeMeta{APIVersion: v1alpha1.GroupVersion.String(), Kind: v1alpha1.StreamingQueryKind},
+		ObjectMeta: t.meta(t.Name),
+		Spec:       v1alpha1.StreamingQuerySpec{SQL: sql},
+	}
+}
+
+// specOnly leaves an object's (empty) status out of its YAML.
+type specOnly struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata"`
+	Spec              any `json:"spec"`
+}
 
 // ServiceMonitor has Prometheus scrape /metrics on the named port of the
 // query's Service (selected by t.Selector in the object's namespace).
