@@ -1,6 +1,7 @@
 package format
 
 import (
+	"github.com/velostream/velostream/engine/civil"
 	"math"
 	"strconv"
 	"strings"
@@ -146,7 +147,7 @@ func AppendCSV(dst []byte, row types.Row) []byte {
 				dst = decimal.Append(dst, v.I, v.Scale)
 			}
 		case types.KindTimestamp:
-			dst = appendTimestamp(dst, v.I)
+			dst = civil.AppendTimestamp(dst, v.I)
 		}
 	}
 	return dst

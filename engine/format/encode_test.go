@@ -3,6 +3,7 @@ package format
 import (
 	"encoding/csv"
 	"encoding/json"
+	"github.com/velostream/velostream/engine/civil"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -454,7 +455,7 @@ func TestParseISOAgainstTimePackage(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	for n := 0; n < 20000; n++ {
 		ms := r.Int64N(253402300800000+62135596800000) - 62135596800000
-		txt := appendTimestamp(nil, ms)
+		txt := civil.AppendTimestamp(nil, ms)
 		got, msg, _ := parseISO(txt)
 		if msg != "" || got != ms {
 			t.Fatalf("parseISO(%s) = %d %q, want %d", txt, got, msg, ms)

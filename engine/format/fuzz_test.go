@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"github.com/velostream/velostream/engine/civil"
 	"math/big"
 	"reflect"
 	"strconv"
@@ -181,7 +182,7 @@ func FuzzParseISO(f *testing.F) {
 			}
 			return
 		}
-		txt := appendTimestamp(nil, ms)
+		txt := civil.AppendTimestamp(nil, ms)
 		back, msg, _ := parseISO(txt)
 		if msg != "" || back != ms {
 			t.Fatalf("%q -> %d -> %s -> %d %q", b, ms, txt, back, msg)

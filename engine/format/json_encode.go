@@ -2,6 +2,7 @@ package format
 
 import (
 	"encoding/binary"
+	"github.com/velostream/velostream/engine/civil"
 	"math"
 	"math/bits"
 	"strconv"
@@ -60,7 +61,7 @@ func AppendJSONValue(dst []byte, v types.Value) []byte {
 		return appendJSONString(dst, v.S)
 	case types.KindTimestamp:
 		dst = append(dst, '"')
-		dst = appendTimestamp(dst, v.I)
+		dst = civil.AppendTimestamp(dst, v.I)
 		return append(dst, '"')
 	}
 	return append(dst, "null"...)

@@ -1,6 +1,8 @@
 package format
 
-import "strconv"
+import (
+	"github.com/velostream/velostream/engine/civil"
+)
 
 // maxYear bounds parsed years so that milliseconds stay inside int64
 // (about 292 million years each side of 1970).
@@ -81,10 +83,10 @@ func parseISO(b []byte) (ms int64, msg string, off int) {
 	if mo < 1 || mo > 12 {
 		return 0, "timestamp: month out of range", monOff
 	}
-	if d < 1 || d > daysIn(y, mo) {
+	if d < 1 || int64(d) > civil.DaysInMonth(int64(y), int64(mo)) {
 		return 0, "timestamp: day out of range", dayOff
 	}
-	ms = daysFromCivil(y, mo, d) * msPerDay
+	ms = civil.DaysFromDate(int64(y), int64(mo), int64(d)) * msPerDay
 	if i == len(b) {
 		return ms, "", 0
 	}
@@ -174,106 +176,4 @@ func parseISO(b []byte) (ms int64, msg string, off int) {
 		return 0, "timestamp: unexpected " + quoteByte(b[i]) + " after the zone", i
 	}
 	return ms, "", 0
-}
-
-func isLeap(y int) bool { return y%4 == 0 && (y%100 != 0 || y%400 == 0) }
-
-func daysIn(y, m int) int {
-	switch m {
-	case 2:
-		if isLeap(y) {
-			return 29
-		}
-		return 28
-	case 4, 6, 9, 11:
-		return 30
-	}
-	return 31
-}
-
-// daysFromCivil is days since 1970-01-01 of a proleptic Gregorian date
-// (Howard Hinnant's algorithm, exact for every year).
-func daysFromCivil(y, m, d int) int64 {
-	if m <= 2 {
-		y--
-	}
-	era := y
-	if era < 0 {
-		era -= 399
-	}
-	era /= 400
-	yoe := y - era*400
-	mp := m - 3
-	if m <= 2 {
-		mp = m + 9
-	}
-	doy := (153*mp+2)/5 + d - 1
-	doe := yoe*365 + yoe/4 - yoe/100 + doy
-	return int64(era)*146097 + int64(doe) - 719468
-}
-
-// civilFromDays is the inverse of daysFromCivil.
-func civilFromDays(z int64) (y int64, m, d int) {
-	z += 719468
-	era := z
-	if era < 0 {
-		era -= 146096
-	}
-	era /= 146097
-	doe := z - era*146097
-	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
-	y = yoe + era*400
-	doy := doe - (365*yoe + yoe/4 - yoe/100)
-	mp := (5*doy + 2) / 153
-	d = int(doy - (153*mp+2)/5 + 1)
-	if mp < 10 {
-		m = int(mp + 3)
-	} else {
-		m = int(mp - 9)
-	}
-	if m <= 2 {
-		y++
-	}
-	return y, m, d
-}
-
-// appendTimestamp appends ms as RFC 3339 UTC with milliseconds
-// ("2023-11-14T22:13:20.123Z").
-func appendTimestamp(dst []byte, ms int64) []byte {
-	days := ms / msPerDay
-	rem := ms % msPerDay
-	if rem < 0 {
-		days--
-		rem += msPerDay
-	}
-	y, mo, d := civilFromDays(days)
-	if y < 0 || y > 9999 {
-		// RFC 3339 has no form for these years: write the ISO 8601
-		// expanded form (a sign and at least four digits), which parseISO
-		// reads back.
-		if y < 0 {
-			dst = append(dst, '-')
-			y = -y
-		} else {
-			dst = append(dst, '+')
-		}
-		for p := int64(1000); p > 1 && y < p; p /= 10 {
-			dst = append(dst, '0')
-		}
-		dst = strconv.AppendInt(dst, y, 10)
-	} else {
-		yy := int(y)
-		dst = append(dst, byte('0'+yy/1000), byte('0'+yy/100%10), byte('0'+yy/10%10), byte('0'+yy%10))
-	}
-	r := int(rem)
-	h, r := r/3_600_000, r%3_600_000
-	mi, r := r/60_000, r%60_000
-	s, frac := r/1000, r%1000
-	return append(dst, '-',
-		byte('0'+mo/10), byte('0'+mo%10), '-',
-		byte('0'+d/10), byte('0'+d%10), 'T',
-		byte('0'+h/10), byte('0'+h%10), ':',
-		byte('0'+mi/10), byte('0'+mi%10), ':',
-		byte('0'+s/10), byte('0'+s%10), '.',
-		byte('0'+frac/100), byte('0'+frac/10%10), byte('0'+frac%10), 'Z')
 }

@@ -3,6 +3,7 @@ package functions
 import (
 	"errors"
 	"fmt"
+	cal "github.com/velostream/velostream/engine/civil"
 	"math"
 	"strconv"
 	"strings"
@@ -530,7 +531,7 @@ func appendText(dst []byte, v types.Value) []byte {
 	case types.KindString:
 		return append(dst, v.S...)
 	case types.KindTimestamp:
-		return appendTimestamp(dst, v.I)
+		return cal.AppendTimestamp(dst, v.I)
 	case types.KindInterval:
 		return appendInterval(dst, v.I)
 	}

@@ -2,6 +2,7 @@ package functions
 
 import (
 	"fmt"
+	cal "github.com/velostream/velostream/engine/civil"
 	"strings"
 
 	"github.com/velostream/velostream/engine/types"
@@ -174,13 +175,13 @@ func dateTrunc(unit string, ms int64) (int64, error) {
 		n, size = c.days-floorMod(c.weekday()+6, 7), msPerDay
 	case "month", "months":
 		c := toCivil(ms)
-		n, size = daysFromCivil(c.year, c.month, 1), msPerDay
+		n, size = cal.DaysFromDate(c.year, c.month, 1), msPerDay
 	case "quarter", "quarters":
 		c := toCivil(ms)
-		n, size = daysFromCivil(c.year, (c.month-1)/3*3+1, 1), msPerDay
+		n, size = cal.DaysFromDate(c.year, (c.month-1)/3*3+1, 1), msPerDay
 	case "year", "years":
 		c := toCivil(ms)
-		n, size = daysFromCivil(c.year, 1, 1), msPerDay
+		n, size = cal.DaysFromDate(c.year, 1, 1), msPerDay
 	default:
 		return 0, fmt.Errorf("DATE_TRUNC unit %s is not one of %s", quoteValue(unit), strings.Join(truncUnits, ", "))
 	}

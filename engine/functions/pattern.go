@@ -2,6 +2,7 @@ package functions
 
 import (
 	"fmt"
+	cal "github.com/velostream/velostream/engine/civil"
 	"strings"
 )
 
@@ -276,19 +277,19 @@ func (d *dtPattern) parse(s string) (int64, error) {
 	}
 	if doy > 0 {
 		days := int64(365)
-		if isLeap(year) {
+		if cal.IsLeap(year) {
 			days = 366
 		}
 		if doy > days {
 			return 0, d.parseError(s, 0, fmt.Sprintf("day of year %d is out of range", doy))
 		}
-		y, m, dd := civilFromDays(daysFromCivil(year, 1, 1) + doy - 1)
+		y, m, dd := cal.DateFromDays(cal.DaysFromDate(year, 1, 1) + doy - 1)
 		year, month, day = y, m, dd
 	}
 	switch {
 	case month < 1 || month > 12:
 		return 0, d.parseError(s, 0, fmt.Sprintf("month %d is out of range", month))
-	case day < 1 || day > daysInMonth(year, month):
+	case day < 1 || day > cal.DaysInMonth(year, month):
 		return 0, d.parseError(s, 0, fmt.Sprintf("day %d is out of range for %04d-%02d", day, year, month))
 	case hour > 23 || minute > 59 || second > 59:
 		return 0, d.parseError(s, 0, fmt.Sprintf("time %02d:%02d:%02d is out of range", hour, minute, second))

@@ -1,6 +1,7 @@
 package functions
 
 import (
+	cal "github.com/velostream/velostream/engine/civil"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -15,12 +16,12 @@ import (
 func TestCivilMatchesTimePackage(t *testing.T) {
 	for day := int64(-1_450_000); day <= 120_000; day++ {
 		tm := time.Unix(day*86400, 0).UTC()
-		y, m, d := civilFromDays(day)
+		y, m, d := cal.DateFromDays(day)
 		if y != int64(tm.Year()) || m != int64(tm.Month()) || d != int64(tm.Day()) {
-			t.Fatalf("civilFromDays(%d) = %d-%d-%d, time says %s", day, y, m, d, tm.Format("2006-01-02"))
+			t.Fatalf("cal.DateFromDays(%d) = %d-%d-%d, time says %s", day, y, m, d, tm.Format("2006-01-02"))
 		}
-		if back := daysFromCivil(y, m, d); back != day {
-			t.Fatalf("daysFromCivil(%d-%d-%d) = %d, want %d", y, m, d, back, day)
+		if back := cal.DaysFromDate(y, m, d); back != day {
+			t.Fatalf("cal.DaysFromDate(%d-%d-%d) = %d, want %d", y, m, d, back, day)
 		}
 	}
 	r := rand.New(rand.NewPCG(1, 2))

@@ -1,6 +1,7 @@
 package functions
 
 import (
+	cal "github.com/velostream/velostream/engine/civil"
 	"math"
 	"strconv"
 	"strings"
@@ -28,55 +29,6 @@ func floorDiv(a, b int64) int64 {
 	return q
 }
 
-// daysFromCivil returns the days since 1970-01-01 of a Gregorian date.
-func daysFromCivil(y, m, d int64) int64 {
-	if m <= 2 {
-		y--
-	}
-	era := floorDiv(y, 400)
-	yoe := y - era*400
-	mp := (m + 9) % 12
-	doy := (153*mp+2)/5 + d - 1
-	doe := yoe*365 + yoe/4 - yoe/100 + doy
-	return era*146097 + doe - 719468
-}
-
-// civilFromDays is the inverse of daysFromCivil.
-func civilFromDays(z int64) (y, m, d int64) {
-	z += 719468
-	era := floorDiv(z, 146097)
-	doe := z - era*146097
-	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
-	y = yoe + era*400
-	doy := doe - (365*yoe + yoe/4 - yoe/100)
-	mp := (5*doy + 2) / 153
-	d = doy - (153*mp+2)/5 + 1
-	if mp < 10 {
-		m = mp + 3
-	} else {
-		m = mp - 9
-	}
-	if m <= 2 {
-		y++
-	}
-	return y, m, d
-}
-
-func isLeap(y int64) bool { return y%4 == 0 && (y%100 != 0 || y%400 == 0) }
-
-func daysInMonth(y, m int64) int64 {
-	switch m {
-	case 2:
-		if isLeap(y) {
-			return 29
-		}
-		return 28
-	case 4, 6, 9, 11:
-		return 30
-	}
-	return 31
-}
-
 // civil is a broken-down UTC timestamp.
 type civil struct {
 	year, month, day     int64
@@ -88,7 +40,7 @@ type civil struct {
 func toCivil(ms int64) civil {
 	days := floorDiv(ms, msPerDay)
 	rem := ms - days*msPerDay
-	y, m, d := civilFromDays(days)
+	y, m, d := cal.DateFromDays(days)
 	return civil{
 		year: y, month: m, day: d,
 		hour: rem / msPerHour, minute: rem / msPerMinute % 60, second: rem / msPerSecond % 60,
@@ -102,20 +54,20 @@ func (c civil) weekday() int64 { return floorMod(c.days+4, 7) }
 func floorMod(a, b int64) int64 { return a - floorDiv(a, b)*b }
 
 // yearDay is 1..366.
-func (c civil) yearDay() int64 { return c.days - daysFromCivil(c.year, 1, 1) + 1 }
+func (c civil) yearDay() int64 { return c.days - cal.DaysFromDate(c.year, 1, 1) + 1 }
 
 // isoWeek returns the ISO 8601 week number (weeks start on Monday; week 1
 // holds the year's first Thursday).
 func (c civil) isoWeek() int64 {
 	wd := floorMod(c.weekday()+6, 7) // Monday 0 .. Sunday 6
 	thursday := c.days - wd + 3
-	ty, _, _ := civilFromDays(thursday)
-	return (thursday-daysFromCivil(ty, 1, 1))/7 + 1
+	ty, _, _ := cal.DateFromDays(thursday)
+	return (thursday-cal.DaysFromDate(ty, 1, 1))/7 + 1
 }
 
 // fromCivil assembles milliseconds, reporting int64 overflow.
 func fromCivil(y, mo, d, h, mi, s, ms int64) (int64, bool) {
-	days := daysFromCivil(y, mo, d)
+	days := cal.DaysFromDate(y, mo, d)
 	tod := h*msPerHour + mi*msPerMinute + s*msPerSecond + ms
 	if t, ok := mulInt(days, msPerDay); ok {
 		return addInt(t, tod)
@@ -128,37 +80,6 @@ func fromCivil(y, mo, d, h, mi, s, ms int64) (int64, bool) {
 		}
 	}
 	return 0, false
-}
-
-// appendTimestamp appends RFC 3339 with milliseconds in UTC:
-// 2024-02-29T13:05:09.007Z. Years outside 0000..9999 carry a sign and more
-// digits (ISO 8601's expanded form), which parseTimestamp reads back.
-func appendTimestamp(dst []byte, ms int64) []byte {
-	c := toCivil(ms)
-	dst = appendYear(dst, c.year)
-	dst = append(dst, '-')
-	dst = append2(dst, c.month)
-	dst = append(dst, '-')
-	dst = append2(dst, c.day)
-	dst = append(dst, 'T')
-	dst = append2(dst, c.hour)
-	dst = append(dst, ':')
-	dst = append2(dst, c.minute)
-	dst = append(dst, ':')
-	dst = append2(dst, c.second)
-	dst = append(dst, '.')
-	dst = appendPad(dst, c.milli, 3)
-	return append(dst, 'Z')
-}
-
-func appendYear(dst []byte, y int64) []byte {
-	switch {
-	case y < 0:
-		return appendPad(append(dst, '-'), -y, 4)
-	case y > 9999:
-		return appendPad(append(dst, '+'), y, 4)
-	}
-	return appendPad(dst, y, 4)
 }
 
 func append2(dst []byte, v int64) []byte {
@@ -177,7 +98,7 @@ func appendPad(dst []byte, v int64, width int) []byte {
 
 func formatTimestamp(ms int64) string {
 	var b [32]byte
-	return string(appendTimestamp(b[:0], ms))
+	return string(cal.AppendTimestamp(b[:0], ms))
 }
 
 // parseTimestamp reads ISO 8601 / RFC 3339 text:
@@ -215,7 +136,7 @@ func parseTimestamp(s string) (int64, bool) {
 	mo, ok1 := p.digits(2, 2)
 	ok2 := p.eat('-')
 	d, ok3 := p.digits(2, 2)
-	if !ok1 || !ok2 || !ok3 || mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) {
+	if !ok1 || !ok2 || !ok3 || mo < 1 || mo > 12 || d < 1 || d > cal.DaysInMonth(y, mo) {
 		return 0, false
 	}
 	var h, mi, sec, ms, off int64
