@@ -1,6 +1,7 @@
 package agg
 
 import (
+	"cmp"
 	"math"
 
 	"github.com/velostream/velostream/engine/decimal"
@@ -247,9 +248,9 @@ func (b *minMaxBuffer) Update(v types.Value) error {
 	var c int
 	switch {
 	case v.K == b.cur.K && (v.K == types.KindInt || v.K == types.KindTimestamp || v.K == types.KindInterval):
-		c = cmpInt(v.I, b.cur.I)
+		c = cmp.Compare(v.I, b.cur.I)
 	case v.K == types.KindDecimal && b.cur.K == types.KindDecimal && v.Scale == b.cur.Scale && v.S == "" && b.cur.S == "":
-		c = cmpInt(v.I, b.cur.I)
+		c = cmp.Compare(v.I, b.cur.I)
 	default:
 		var err error
 		if c, err = compare(b.name, v, b.cur); err != nil {

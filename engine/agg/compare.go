@@ -1,6 +1,7 @@
 package agg
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -114,16 +115,6 @@ func toRat(v types.Value) (*big.Rat, bool) {
 	return nil, false
 }
 
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
 // cmpFloat orders floats with NaN above everything (PostgreSQL's order), so
 // MIN/MAX over data with a NaN are deterministic.
 func cmpFloat(a, b float64) int {
@@ -154,7 +145,7 @@ func compare(fn string, a, b types.Value) (int, error) {
 	if a.K == b.K {
 		switch a.K {
 		case types.KindInt, types.KindTimestamp, types.KindInterval, types.KindBool:
-			return cmpInt(a.I, b.I), nil
+			return cmp.Compare(a.I, b.I), nil
 		case types.KindString:
 			return strings.Compare(a.S, b.S), nil
 		case types.KindFloat:

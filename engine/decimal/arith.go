@@ -1,6 +1,7 @@
 package decimal
 
 import (
+	"cmp"
 	"math"
 	"math/big"
 	"math/bits"
@@ -243,11 +244,11 @@ func divBig(a, b int64, e int, scale uint8) (int64, uint8, error) {
 // or +1.
 func Cmp(a int64, as uint8, b int64, bs uint8) int {
 	if as == bs {
-		return cmpInt(a, b)
+		return cmp.Compare(a, b)
 	}
 	sa, sb := sign(a), sign(b)
 	if sa != sb || sa == 0 {
-		return cmpInt(int64(sa), int64(sb))
+		return cmp.Compare(int64(sa), int64(sb))
 	}
 	ua, ub := abs(a), abs(b)
 	var c int
@@ -266,7 +267,7 @@ func Cmp(a int64, as uint8, b int64, bs uint8) int {
 func cmpScaled(x uint64, k uint8, y uint64) int {
 	if int(k) >= len(pow10) {
 		if x == 0 {
-			return cmpUint(0, y)
+			return cmp.Compare(0, y)
 		}
 		return 1 // x*10^20 > 2^64 > y
 	}
@@ -274,27 +275,7 @@ func cmpScaled(x uint64, k uint8, y uint64) int {
 	if hi != 0 {
 		return 1
 	}
-	return cmpUint(lo, y)
-}
-
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-func cmpUint(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
+	return cmp.Compare(lo, y)
 }
 
 func sign(m int64) int {

@@ -1,6 +1,7 @@
 package decimal
 
 import (
+	"cmp"
 	"fmt"
 	"math/big"
 	"strconv"
@@ -185,7 +186,7 @@ func (z *Big) Mul(x, y *Big) *Big {
 // Cmp compares x and y exactly: -1, 0 or +1.
 func (x *Big) Cmp(y *Big) int {
 	if x.Sign() != y.Sign() {
-		return cmpInt(int64(x.Sign()), int64(y.Sign()))
+		return cmp.Compare(int64(x.Sign()), int64(y.Sign()))
 	}
 	xm, ym, _ := aligned(x, y)
 	return xm.Cmp(ym)

@@ -1,6 +1,7 @@
 package expr
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 
@@ -87,7 +88,7 @@ func (e *Cmp) Eval(c *Ctx, row types.Row) types.Value {
 	var r int
 	switch {
 	case a.K == b.K && (a.K == types.KindInt || a.K == types.KindTimestamp || a.K == types.KindInterval):
-		r = cmpInt(a.I, b.I)
+		r = cmp.Compare(a.I, b.I)
 	case a.K == types.KindString && b.K == types.KindString:
 		r = strings.Compare(a.S, b.S)
 	default:
@@ -114,16 +115,6 @@ func (e *Cmp) Eval(c *Ctx, row types.Row) types.Value {
 	default:
 		return types.BoolValue(r >= 0)
 	}
-}
-
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func (e *Cmp) String() string   { return fmt.Sprintf("(%s %s %s)", e.L, e.Op, e.R) }

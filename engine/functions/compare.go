@@ -1,6 +1,7 @@
 package functions
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 
@@ -18,7 +19,7 @@ func Compare(a, b types.Value) (c int, ok bool, err error) {
 		case types.KindNull:
 			return 0, false, nil
 		case types.KindInt, types.KindBool, types.KindTimestamp, types.KindInterval:
-			return cmpI(a.I, b.I), true, nil
+			return cmp.Compare(a.I, b.I), true, nil
 		case types.KindString:
 			return strings.Compare(a.S, b.S), true, nil
 		}
@@ -35,13 +36,13 @@ func Compare(a, b types.Value) (c int, ok bool, err error) {
 		if err != nil {
 			return 0, false, err
 		}
-		return cmpI(ms, b.I), true, nil
+		return cmp.Compare(ms, b.I), true, nil
 	case a.K == types.KindTimestamp && b.K == types.KindString:
 		ms, err := stringAsTimestamp(b.S)
 		if err != nil {
 			return 0, false, err
 		}
-		return cmpI(a.I, ms), true, nil
+		return cmp.Compare(a.I, ms), true, nil
 	}
 	return 0, false, fmt.Errorf("cannot compare %s with %s", a.K, b.K)
 }

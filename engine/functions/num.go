@@ -1,6 +1,7 @@
 package functions
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -168,16 +169,6 @@ func numSign(v types.Value) int {
 	}
 }
 
-func cmpI(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
 func cmpF(a, b float64) int {
 	// NaN equals NaN and sorts above everything (PostgreSQL's rule).
 	an, bn := math.IsNaN(a), math.IsNaN(b)
@@ -201,7 +192,7 @@ func cmpNumeric(a, b types.Value) int {
 	ak, bk := a.K, b.K
 	switch {
 	case ak == types.KindInt && bk == types.KindInt:
-		return cmpI(a.I, b.I)
+		return cmp.Compare(a.I, b.I)
 	case ak == types.KindFloat && bk == types.KindFloat:
 		return cmpF(a.Float(), b.Float())
 	case ak == types.KindFloat || bk == types.KindFloat:
