@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
-	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	v1alpha1 "github.com/velostream/velostream/api/v1alpha1"
@@ -46,17 +45,9 @@ type linkObservation struct {
 // when they cannot be read, Ready says so, and the figures read last stay.
 func computeLinkStatus(prev v1alpha1.ClusterLinkStatus, o linkObservation, now metav1.Time) v1alpha1.ClusterLinkStatus {
 	st := *prev.DeepCopy()
-	set := func(typ string, status metav1.ConditionStatus, reason, msg string) {
-		apimeta.SetStatusCondition(&st.Conditions, metav1.Condition{
-			Type: typ, Status: status, Reason: reason, Message: msg,
-			ObservedGeneration: o.generation, LastTransitionTime: now,
-		})
-	}
-	clear := func(types ...string) {
-		for _, t := range types {
-			apimeta.RemoveStatusCondition(&st.Conditions, t)
-		}
-	}
+	conds := conditionEditor{list: &st.Conditions, generation: o.generation, now: now}
+	set := conds.set
+	clear := conds.clear
 	stalled := func(reason, msg string) {
 		set(v1alpha1.ReadyCondition, metav1.ConditionFalse, reason, msg)
 		set(v1alpha1.StalledCondition, metav1.ConditionTrue, reason, msg)

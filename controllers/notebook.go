@@ -93,12 +93,8 @@ func cellStatus(c cellObservation) v1alpha1.CellStatus {
 // while cells are on their way.
 func computeNotebookStatus(prev v1alpha1.NotebookStatus, generation int64, cells []cellObservation, applyErr error, now metav1.Time) v1alpha1.NotebookStatus {
 	st := *prev.DeepCopy()
-	set := func(typ string, status metav1.ConditionStatus, reason, msg string) {
-		apimeta.SetStatusCondition(&st.Conditions, metav1.Condition{
-			Type: typ, Status: status, Reason: reason, Message: msg,
-			ObservedGeneration: generation, LastTransitionTime: now,
-		})
-	}
+	conds := conditionEditor{list: &st.Conditions, generation: generation, now: now}
+	set := conds.set
 	st.Cells = make([]v1alpha1.CellStatus, 0, len(cells))
 	var failed, pending []string
 	deployed := 0

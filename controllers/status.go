@@ -46,17 +46,9 @@ type queryObservation struct {
 func computeQueryStatus(prev v1alpha1.StreamingQueryStatus, o queryObservation, now metav1.Time) v1alpha1.StreamingQueryStatus {
 	st := *prev.DeepCopy()
 	st.SQLErrors = nil
-	set := func(typ string, status metav1.ConditionStatus, reason, msg string) {
-		apimeta.SetStatusCondition(&st.Conditions, metav1.Condition{
-			Type: typ, Status: status, Reason: reason, Message: msg,
-			ObservedGeneration: o.generation, LastTransitionTime: now,
-		})
-	}
-	clear := func(types ...string) {
-		for _, t := range types {
-			apimeta.RemoveStatusCondition(&st.Conditions, t)
-		}
-	}
+	conds := conditionEditor{list: &st.Conditions, generation: o.generation, now: now}
+	set := conds.set
+	clear := conds.clear
 	stalled := func(reason, msg string) {
 		set(v1alpha1.ReadyCondition, metav1.ConditionFalse, reason, msg)
 		set(v1alpha1.StalledCondition, metav1.ConditionTrue, reason, msg)
@@ -212,4 +204,25 @@ func writeStatus(ctx context.Context, c client.Client, ev events.EventRecorder, 
 		ev.Eventf(obj, nil, typ, reason, "Reconcile", "%s", msg)
 	}
 	return nil
+}
+
+// conditionEditor sets and removes a status's kstatus conditions for one
+// observed generation at one time (every status computation does both).
+type conditionEditor struct {
+	list       *[]metav1.Condition
+	generation int64
+	now        metav1.Time
+}
+
+func (c conditionEditor) set(typ string, status metav1.ConditionStatus, reason, msg string) {
+	apimeta.SetStatusCondition(c.list, metav1.Condition{
+		Type: typ, Status: status, Reason: reason, Message: msg,
+		ObservedGeneration: c.generation, LastTransitionTime: c.now,
+	})
+}
+
+func (c conditionEditor) clear(types ...string) {
+	for _, t := range types {
+		apimeta.RemoveStatusCondition(c.list, t)
+	}
 }
